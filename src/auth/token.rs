@@ -1,0 +1,149 @@
+//! Bearer tokens: HS256 JWTs carrying identity only (RULES §6).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Secret;
+
+/// The shortest signing key accepted (RULES §1).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// What a token says. `ver` must equal the user's current token version, which a
+/// password change replaces and a re-created user gets anew, so older tokens fail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub ver: String,
+}
+
+/// Signs and checks tokens with one HS256 key.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl_secs: u64,
+}
+
+/// Why a key was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("the JWT secret must be at least {MIN_SECRET_BYTES} bytes")]
+pub struct SecretTooShort;
+
+impl TokenKeys {
+    /// Keys from the configured secret; `None` means a random key for this process.
+    pub fn new(secret: Option<&Secret>, ttl_secs: u32) -> Result<Self, SecretTooShort> {
+        let bytes = match secret {
+            Some(secret) if secret.expose().len() < MIN_SECRET_BYTES => return Err(SecretTooShort),
+            Some(secret) => secret.expose().as_bytes().to_vec(),
+            None => {
+                let mut random = vec![0u8; 64];
+                rand::rng().fill_bytes(&mut random);
+                random
+            }
+        };
+        // Only HS256, `exp` checked with no leeway, and every claim we rely on required.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        Ok(TokenKeys {
+            encoding: EncodingKey::from_secret(&bytes),
+            decoding: DecodingKey::from_secret(&bytes),
+            validation,
+            ttl_secs: u64::from(ttl_secs),
+        })
+    }
+
+    pub fn ttl_secs(&self) -> u64 {
+        self.ttl_secs
+    }
+
+    /// A token for `username` at its current token version.
+    pub fn issue(&self, username: &str, version: &str) -> anyhow::Result<String> {
+        let iat = now_secs();
+        let claims = Claims { sub: username.to_owned(), iat, exp: iat + self.ttl_secs, ver: version.to_owned() };
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+    }
+
+    /// The claims of a well-formed, correctly signed, unexpired token; `None` otherwise.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
+    }
+}
+
+/// A fresh random token version: 128 bits, hex.
+pub fn new_version() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str) -> TokenKeys {
+        TokenKeys::new(Some(&Secret::new(secret)), 60).unwrap()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn issued_tokens_verify_with_the_same_key_only() {
+        let token = keys(SECRET).issue("ann", "v1").unwrap();
+        let claims = keys(SECRET).verify(&token).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.ver.as_str()), ("ann", "v1"));
+        assert_eq!(claims.exp - claims.iat, 60);
+        assert!(keys("another-secret-of-thirty-two-bytes!").verify(&token).is_none());
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(TokenKeys::new(Some(&Secret::new("x".repeat(31))), 60).is_err());
+        assert!(TokenKeys::new(Some(&Secret::new("x".repeat(32))), 60).is_ok());
+        assert!(TokenKeys::new(None, 60).is_ok());
+    }
+
+    #[test]
+    fn expired_and_string_exp_tokens_are_refused() {
+        let key = EncodingKey::from_secret(SECRET.as_bytes());
+        let header = Header::new(Algorithm::HS256);
+        let expired = serde_json::json!({"sub": "ann", "iat": 1, "exp": 2, "ver": "v"});
+        let string_exp = serde_json::json!({"sub": "ann", "iat": 1, "exp": "99999999999", "ver": "v"});
+        let no_exp = serde_json::json!({"sub": "ann", "iat": 1, "ver": "v"});
+        for claims in [expired, string_exp, no_exp] {
+            let token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+            assert!(keys(SECRET).verify(&token).is_none(), "{claims}");
+        }
+    }
+
+    #[test]
+    fn other_algorithms_are_refused() {
+        let claims = serde_json::json!({"sub": "ann", "iat": now_secs(), "exp": now_secs() + 60, "ver": "v"});
+        let key = EncodingKey::from_secret(SECRET.as_bytes());
+        let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &key).unwrap();
+        assert!(keys(SECRET).verify(&hs512).is_none());
+        // alg "none": header and claims with an empty signature.
+        let b64 = |v: &serde_json::Value| {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let none = format!("{}.{}.", b64(&serde_json::json!({"alg": "none", "typ": "JWT"})), b64(&claims));
+        assert!(keys(SECRET).verify(&none).is_none());
+    }
+
+    #[test]
+    fn versions_are_random() {
+        assert_ne!(new_version(), new_version());
+        assert_eq!(new_version().len(), 32);
+    }
+}

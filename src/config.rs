@@ -1,0 +1,105 @@
+//! Command line and environment configuration (RULES §1).
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use clap::{Parser, Subcommand};
+
+/// `mlte-graphql [serve|print-schema] [flags]`; every flag also reads its env variable.
+#[derive(Debug, Parser)]
+#[command(name = "mlte-graphql", version, about = "MLTE's user and access service, as GraphQL")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Print the GraphQL schema (SDL) and exit.
+    PrintSchema,
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// `sqlite://FILE` (created if missing) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://mlte.db", global = true)]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(long, env = "MLTE_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+
+    /// HS256 signing key, at least 32 bytes; unset: a random key per process.
+    #[arg(long, env = "MLTE_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Token lifetime in seconds.
+    #[arg(long, env = "MLTE_TOKEN_TTL_SECS", default_value_t = 7200,
+          value_parser = clap::value_parser!(u32).range(1..=2_147_483_647), global = true)]
+    pub token_ttl_secs: u32,
+
+    /// Password for the `admin` user created on an empty database; unset: random, printed once.
+    #[arg(long, env = "MLTE_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    pub admin_password: Option<Secret>,
+}
+
+impl Config {
+    /// The configuration with every default, for a given database: what tests start from.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        let cli = Cli::parse_from(["mlte-graphql"]);
+        Config { database_url: database_url.into(), ..cli.config }
+    }
+}
+
+/// A string that never shows in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let mut config = Config::for_database("sqlite://x.db");
+        config.jwt_secret = Some(Secret::new("very-secret-value-of-enough-length"));
+        assert!(!format!("{config:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn flags_work_before_and_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["mlte-graphql", "serve", "--listen", "127.0.0.1:9"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Serve)));
+        assert_eq!(cli.config.listen.port(), 9);
+        let cli = Cli::try_parse_from(["mlte-graphql", "--token-ttl-secs", "5"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.config.token_ttl_secs, 5);
+    }
+}

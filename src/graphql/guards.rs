@@ -1,0 +1,61 @@
+//! The one way every field is authorized: a [`Requires`] guard on each root field,
+//! built from the operation's requested permission (RULES §3) and checked by
+//! [`crate::auth::policy`]. The caller is loaded once per request.
+
+use async_graphql::{Context, Guard};
+use tokio::sync::OnceCell;
+
+use crate::auth::{self, Caller};
+use crate::domain::{Method, Permission, ResourceType};
+use crate::error::{AppError, AppResult};
+use crate::graphql::{data, state};
+
+/// What the HTTP layer hands each request: its bearer token, and a slot for the caller.
+#[derive(Default)]
+pub struct RequestAuth {
+    bearer: Option<String>,
+    caller: OnceCell<AppResult<Caller>>,
+}
+
+impl RequestAuth {
+    pub fn new(bearer: Option<String>) -> Self {
+        RequestAuth { bearer, caller: OnceCell::new() }
+    }
+}
+
+/// The authenticated caller of this request, loaded on first use.
+pub async fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
+    let request = data::<RequestAuth>(ctx)?;
+    let state = state(ctx)?;
+    let result =
+        request.caller.get_or_init(|| auth::authenticate(&state.db, &state.keys, request.bearer.as_deref())).await;
+    result.as_ref().map_err(Clone::clone)
+}
+
+/// A field's requirement: a valid token, and the permission unless there is none.
+pub struct Requires(Option<Permission>);
+
+impl Requires {
+    /// Any authenticated caller (fields that filter by what the caller may read).
+    pub fn token() -> Self {
+        Requires(None)
+    }
+
+    /// `method` on one resource, or on all of a type when `id` is `None` (a listing).
+    /// For users, `"me"` names the caller.
+    pub fn permission(resource_type: ResourceType, id: Option<&str>, method: Method) -> Self {
+        Requires(Some(Permission::new(resource_type, id, method)))
+    }
+}
+
+impl Guard for Requires {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let caller = caller(ctx).await?;
+        let Some(requested) = &self.0 else { return Ok(()) };
+        let mut requested = requested.clone();
+        if requested.resource_type == ResourceType::User {
+            requested.resource_id = requested.resource_id.map(|id| caller.resolve(&id).to_owned());
+        }
+        if caller.may(&requested) { Ok(()) } else { Err(AppError::forbidden("not allowed").into()) }
+    }
+}

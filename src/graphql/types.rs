@@ -1,0 +1,165 @@
+//! The GraphQL object and input types of the contract.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
+
+use crate::auth::IssuedToken;
+use crate::domain::{Method, Permission, ResourceType, Role};
+use crate::error::AppResult;
+use crate::graphql::loaders::Loaders;
+use crate::store::groups::GroupRow;
+use crate::store::users::UserRow;
+
+/// A user as clients see it: never its hash or token version.
+pub struct User {
+    username: String,
+    email: Option<String>,
+    full_name: Option<String>,
+    disabled: bool,
+    role: Role,
+    /// Set when the groups were read before the user was deleted.
+    groups: Option<Vec<GroupRow>>,
+}
+
+impl User {
+    pub fn with_groups(row: UserRow, groups: Vec<GroupRow>) -> Self {
+        User { groups: Some(groups), ..User::from(row) }
+    }
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        let role = row.role;
+        User {
+            username: row.username,
+            email: row.email,
+            full_name: row.full_name,
+            disabled: row.disabled,
+            role,
+            groups: None,
+        }
+    }
+}
+
+#[Object]
+impl User {
+    async fn username(&self) -> &str {
+        &self.username
+    }
+
+    async fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+
+    async fn full_name(&self) -> Option<&str> {
+        self.full_name.as_deref()
+    }
+
+    async fn disabled(&self) -> bool {
+        self.disabled
+    }
+
+    async fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Sorted by name.
+    async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
+        let groups = match &self.groups {
+            Some(groups) => groups.clone(),
+            None => loaders(ctx)?.groups.load_one(self.username.clone()).await?.unwrap_or_default(),
+        };
+        Ok(groups.into_iter().map(Group::from).collect())
+    }
+
+    /// The models this user may read (GET on MODEL), sorted by id.
+    async fn models(&self, ctx: &Context<'_>) -> AppResult<Vec<Model>> {
+        let ids = loaders(ctx)?.models.load_one(self.username.clone()).await?.unwrap_or_default();
+        Ok(ids.into_iter().map(|id| Model { id }).collect())
+    }
+}
+
+fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a Loaders> {
+    super::data::<Loaders>(ctx)
+}
+
+#[derive(SimpleObject)]
+pub struct Group {
+    pub name: String,
+    pub permissions: Vec<Permission>,
+}
+
+impl From<GroupRow> for Group {
+    fn from(row: GroupRow) -> Self {
+        Group { name: row.name, permissions: row.permissions }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Model {
+    pub id: String,
+}
+
+#[derive(SimpleObject)]
+pub struct Token {
+    pub access_token: String,
+    /// Always "bearer".
+    pub token_type: &'static str,
+    /// Lifetime of the token in seconds.
+    pub expires_in: i32,
+}
+
+impl From<IssuedToken> for Token {
+    fn from(token: IssuedToken) -> Self {
+        Token {
+            access_token: token.access_token,
+            token_type: "bearer",
+            expires_in: i32::try_from(token.expires_in).unwrap_or(i32::MAX),
+        }
+    }
+}
+
+// No Debug derive: it holds a password.
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub username: String,
+    pub password: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    #[graphql(default_with = "Some(false)")]
+    pub disabled: Option<bool>,
+    #[graphql(default_with = "Some(Role::Regular)")]
+    pub role: Option<Role>,
+    /// Names of existing groups to add on top of the default ones.
+    #[graphql(default_with = "Some(Vec::new())")]
+    pub groups: Option<Vec<String>>,
+}
+
+/// Omitted fields stay as they are; an explicit null clears email or fullName.
+#[derive(InputObject)]
+pub struct EditUserInput {
+    /// The user to edit; "me" means the caller.
+    pub username: String,
+    pub password: Option<String>,
+    /// Required when a non-admin changes its own password.
+    pub current_password: Option<String>,
+    pub email: MaybeUndefined<String>,
+    pub full_name: MaybeUndefined<String>,
+    pub disabled: Option<bool>,
+    pub role: Option<Role>,
+    /// Replaces the user's group list.
+    pub groups: Option<Vec<String>>,
+}
+
+#[derive(InputObject)]
+pub struct PermissionInput {
+    pub resource_type: ResourceType,
+    pub resource_id: Option<String>,
+    #[graphql(default_with = "Method::Any")]
+    pub method: Method,
+}
+
+#[derive(InputObject)]
+pub struct GroupInput {
+    pub name: String,
+    pub permissions: Vec<PermissionInput>,
+}

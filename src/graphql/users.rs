@@ -1,0 +1,253 @@
+//! `me`, `user`, `users`, `login` and the user mutations.
+
+use async_graphql::{Context, MaybeUndefined, Object};
+
+use super::guards::{Requires, caller};
+use super::state;
+use super::types::{CreateUserInput, EditUserInput, Token, User};
+use crate::auth::policy::{self, Access};
+use crate::auth::{self, password, token};
+use crate::config::Secret;
+use crate::domain::validate::{self, ME};
+use crate::domain::{Method, ResourceType, Role};
+use crate::error::{AppError, AppResult};
+use crate::store::{Conn, groups, users};
+
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The caller.
+    #[graphql(guard = "Requires::permission(ResourceType::User, Some(ME), Method::Get)")]
+    async fn me(&self, ctx: &Context<'_>) -> AppResult<User> {
+        let caller = caller(ctx).await?;
+        find(ctx, &caller.username).await
+    }
+
+    /// "me" means the caller. null with a NOT_FOUND error when there is no such user.
+    #[graphql(guard = "Requires::permission(ResourceType::User, Some(&username), Method::Get)")]
+    async fn user(&self, ctx: &Context<'_>, username: String) -> AppResult<Option<User>> {
+        let caller = caller(ctx).await?;
+        find(ctx, caller.resolve(&username)).await.map(Some)
+    }
+
+    /// Every user, sorted by username.
+    #[graphql(guard = "Requires::permission(ResourceType::User, None, Method::Get)")]
+    async fn users(&self, ctx: &Context<'_>) -> AppResult<Vec<User>> {
+        let rows = users::list(&mut *state(ctx)?.db.conn().await?).await?;
+        Ok(rows.into_iter().map(User::from).collect())
+    }
+}
+
+async fn find(ctx: &Context<'_>, username: &str) -> AppResult<User> {
+    let row = users::find(&mut *state(ctx)?.db.conn().await?, username).await?;
+    row.map(User::from).ok_or_else(|| AppError::not_found(format!("user {username:?} not found")))
+}
+
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Exchange a username and password for a bearer token. Needs no token.
+    async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> AppResult<Token> {
+        let state = state(ctx)?;
+        Ok(auth::login(&state.db, &state.keys, &username, Secret::new(password)).await?.into())
+    }
+
+    #[graphql(guard = "Requires::permission(ResourceType::User, Some(&input.username), Method::Post)")]
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> AppResult<User> {
+        let caller = caller(ctx).await?;
+        let db = &state(ctx)?.db;
+        validate::username(&input.username)?;
+        validate::password(&input.password)?;
+        validate_profile(input.email.as_deref(), input.full_name.as_deref())?;
+        let role = input.role.unwrap_or(Role::Regular);
+        let disabled = input.disabled.unwrap_or(false);
+        let extra_groups = input.groups.unwrap_or_default();
+        validate_names("groups", &extra_groups)?;
+        if (role != Role::Regular || disabled || !extra_groups.is_empty())
+            && !policy::may_manage_privileges(caller.role)
+        {
+            return Err(AppError::forbidden("only an ADMIN may set role, groups or disabled"));
+        }
+
+        let password_hash = password::hash(Secret::new(input.password)).await?;
+        let row = users::UserRow {
+            username: input.username,
+            password_hash,
+            email: input.email,
+            full_name: input.full_name,
+            disabled,
+            role: role,
+            token_version: token::new_version(),
+        };
+        let mut tx = db.begin_write().await?;
+        require_groups(&mut tx, &extra_groups).await?;
+        users::insert(&mut tx, &row).await?;
+        if role == Role::Regular {
+            join_regular_defaults(&mut tx, &row.username).await?;
+        }
+        groups::add_member(&mut tx, &row.username, &extra_groups).await?;
+        tx.commit().await?;
+        Ok(User::from(row))
+    }
+
+    #[graphql(guard = "Requires::permission(ResourceType::User, Some(&input.username), Method::Put)")]
+    async fn edit_user(&self, ctx: &Context<'_>, input: EditUserInput) -> AppResult<User> {
+        let caller = caller(ctx).await?;
+        let db = &state(ctx)?.db;
+        let target = caller.resolve(&input.username).to_owned();
+        if let MaybeUndefined::Value(email) = &input.email {
+            validate::email(email)?;
+        }
+        if let MaybeUndefined::Value(full_name) = &input.full_name {
+            validate::full_name(full_name)?;
+        }
+        if let Some(groups) = &input.groups {
+            validate_names("groups", groups)?;
+        }
+        if let Some(password) = &input.password {
+            validate::password(password)?;
+        }
+        if let Some(current) = &input.current_password {
+            validate::no_control_chars("currentPassword", current)?;
+        }
+
+        let before = load_user(&mut *db.conn().await?, &target).await?;
+        if before.role == Role::Admin && !policy::may_manage_privileges(caller.role) {
+            return Err(AppError::forbidden("only an ADMIN may edit an ADMIN"));
+        }
+        if !policy::may_manage_privileges(caller.role) {
+            let current_groups = group_names(&mut *db.conn().await?, &target).await?;
+            let changes_role = input.role.is_some_and(|role| role != before.role);
+            let changes_disabled = input.disabled.is_some_and(|disabled| disabled != before.disabled);
+            let changes_groups = input.groups.as_ref().is_some_and(|groups| !same_set(groups, &current_groups));
+            if changes_role || changes_disabled || changes_groups {
+                return Err(AppError::forbidden("only an ADMIN may change role, groups or disabled"));
+            }
+        }
+        let new_hash = match input.password {
+            Some(new_password) => {
+                if !caller.is_admin() && target == caller.username {
+                    let current = input.current_password.ok_or_else(|| {
+                        AppError::bad_input("currentPassword is required to change your own password")
+                    })?;
+                    if !password::verify(Secret::new(current), Some(before.password_hash.clone())).await? {
+                        return Err(AppError::forbidden("currentPassword is wrong"));
+                    }
+                }
+                Some(password::hash(Secret::new(new_password)).await?)
+            }
+            None => None,
+        };
+
+        let mut tx = db.begin_write().await?;
+        let before = load_user(&mut tx, &target).await?;
+        let mut after = before.clone();
+        if let Some(hash) = new_hash {
+            after.password_hash = hash;
+            after.token_version = token::new_version();
+        }
+        match input.email {
+            MaybeUndefined::Undefined => {}
+            email => after.email = email.take(),
+        }
+        match input.full_name {
+            MaybeUndefined::Undefined => {}
+            full_name => after.full_name = full_name.take(),
+        }
+        after.disabled = input.disabled.unwrap_or(before.disabled);
+        after.role = input.role.unwrap_or(before.role);
+        let was_enabled_admin = before.role == Role::Admin && !before.disabled;
+        let stays_enabled_admin = after.role == Role::Admin && !after.disabled;
+        if was_enabled_admin && !stays_enabled_admin && users::count_enabled_admins(&mut tx).await? <= 1 {
+            return Err(AppError::bad_input("the last enabled ADMIN can be neither disabled nor demoted"));
+        }
+        users::update(&mut tx, &after).await?;
+        if before.role == Role::Admin && after.role == Role::Regular {
+            join_regular_defaults(&mut tx, &target).await?;
+        }
+        if let Some(groups) = &input.groups {
+            require_groups(&mut tx, groups).await?;
+            groups::replace_memberships(&mut tx, &target, groups).await?;
+        }
+        tx.commit().await?;
+        Ok(User::from(after))
+    }
+
+    /// Returns the user as it was before deletion.
+    #[graphql(guard = "Requires::permission(ResourceType::User, Some(&username), Method::Delete)")]
+    async fn delete_user(&self, ctx: &Context<'_>, username: String) -> AppResult<User> {
+        let caller = caller(ctx).await?;
+        let db = &state(ctx)?.db;
+        let target = caller.resolve(&username).to_owned();
+        let mut tx = db.begin_write().await?;
+        let row = load_user(&mut tx, &target).await?;
+        if row.role == Role::Admin {
+            if !policy::may_manage_privileges(caller.role) {
+                return Err(AppError::forbidden("only an ADMIN may delete an ADMIN"));
+            }
+            if !row.disabled && users::count_enabled_admins(&mut tx).await? <= 1 {
+                return Err(AppError::bad_input("the last enabled ADMIN cannot be deleted"));
+            }
+        }
+        let groups =
+            groups::of_users(&mut tx, std::slice::from_ref(&target)).await?.remove(&target).unwrap_or_default();
+        groups::delete_owned(&mut tx, ResourceType::User, &target).await?;
+        users::delete(&mut tx, &target).await?;
+        tx.commit().await?;
+        Ok(User::with_groups(row, groups))
+    }
+}
+
+/// The user named, or NOT_FOUND.
+async fn load_user(conn: &mut Conn, username: &str) -> AppResult<users::UserRow> {
+    users::find(conn, username).await?.ok_or_else(|| AppError::not_found(format!("user {username:?} not found")))
+}
+
+async fn group_names(conn: &mut Conn, username: &str) -> AppResult<Vec<String>> {
+    let mut by_user = groups::of_users(conn, &[username.to_owned()]).await?;
+    Ok(by_user.remove(username).unwrap_or_default().into_iter().map(|g| g.name).collect())
+}
+
+fn same_set(a: &[String], b: &[String]) -> bool {
+    use std::collections::BTreeSet;
+    a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+}
+
+fn validate_profile(email: Option<&str>, full_name: Option<&str>) -> AppResult<()> {
+    if let Some(email) = email {
+        validate::email(email)?;
+    }
+    if let Some(full_name) = full_name {
+        validate::full_name(full_name)?;
+    }
+    Ok(())
+}
+
+fn validate_names(field: &str, names: &[String]) -> AppResult<()> {
+    names.iter().try_for_each(|name| validate::no_control_chars(field, name))
+}
+
+/// Every group named must exist (RULES §5).
+async fn require_groups(conn: &mut Conn, names: &[String]) -> AppResult<()> {
+    let missing = groups::missing(conn, names).await?;
+    if missing.is_empty() { Ok(()) } else { Err(AppError::bad_input(format!("no such group: {}", missing.join(", ")))) }
+}
+
+/// What a REGULAR user starts with (RULES §4): the default groups, and its own
+/// read and edit groups, created now unless it already owns them.
+async fn join_regular_defaults(conn: &mut Conn, username: &str) -> AppResult<()> {
+    let defaults: Vec<String> = policy::REGULAR_USER_DEFAULT_GROUPS.iter().map(|g| g.to_string()).collect();
+    groups::add_member(conn, username, &defaults).await?;
+    let mut own = groups::owned_by(conn, ResourceType::User, username).await?;
+    if own.is_empty() {
+        for access in [Access::Read, Access::Edit] {
+            let group = policy::owned_group(access, ResourceType::User, username);
+            own.push(groups::create_owned(conn, &group, ResourceType::User, username).await?);
+        }
+    }
+    groups::add_member(conn, username, &own).await
+}

@@ -1,0 +1,32 @@
+//! The `models` table.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::error::{AppError, AppResult};
+
+/// Every model id, sorted by bytes.
+pub async fn list_ids(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
+    let rows = sqlx::query("SELECT id FROM models").fetch_all(conn).await?;
+    let mut ids: Vec<String> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+    ids.sort();
+    Ok(ids)
+}
+
+pub async fn exists(conn: &mut AnyConnection, id: &str) -> AppResult<bool> {
+    Ok(sqlx::query("SELECT id FROM models WHERE id = $1").bind(id).fetch_optional(conn).await?.is_some())
+}
+
+/// Inserts a model; a taken id is ALREADY_EXISTS, decided by the primary key.
+pub async fn insert(conn: &mut AnyConnection, id: &str) -> AppResult<()> {
+    sqlx::query("INSERT INTO models (id) VALUES ($1)")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(|e| AppError::from_insert(e, || format!("model {id:?}")))?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut AnyConnection, id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM models WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}

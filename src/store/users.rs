@@ -1,0 +1,169 @@
+//! The `users` table.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
+
+use super::{joined_permission, placeholders};
+
+use crate::domain::{Permission, Role};
+use crate::error::{AppError, AppResult};
+
+/// A stored user, hash included: never handed to the GraphQL layer as is.
+#[derive(Clone)]
+pub struct UserRow {
+    pub username: String,
+    pub password_hash: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub disabled: bool,
+    pub role: Role,
+    pub token_version: String,
+}
+
+impl FromRow<'_, AnyRow> for UserRow {
+    fn from_row(row: &AnyRow) -> sqlx::Result<Self> {
+        Ok(UserRow {
+            username: row.try_get("username")?,
+            password_hash: row.try_get("password_hash")?,
+            email: row.try_get("email")?,
+            full_name: row.try_get("full_name")?,
+            disabled: disabled_column(row)?,
+            role: role_column(row)?,
+            token_version: row.try_get("token_version")?,
+        })
+    }
+}
+
+/// `disabled` is stored as 0 or 1.
+fn disabled_column(row: &AnyRow) -> sqlx::Result<bool> {
+    Ok(row.try_get::<i64, _>("disabled")? != 0)
+}
+
+fn role_column(row: &AnyRow) -> sqlx::Result<Role> {
+    let role: String = row.try_get("role")?;
+    Role::parse(&role).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role:?}").into()))
+}
+
+const COLUMNS: &str = "username, password_hash, email, full_name, disabled, role, token_version";
+
+pub async fn find(conn: &mut AnyConnection, username: &str) -> AppResult<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(conn).await?)
+}
+
+/// Every user, sorted by username's bytes.
+pub async fn list(conn: &mut AnyConnection) -> AppResult<Vec<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users");
+    let mut rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await?;
+    rows.sort_by(|a, b| a.username.cmp(&b.username));
+    Ok(rows)
+}
+
+/// Inserts a user; a taken username is ALREADY_EXISTS, decided by the primary key.
+pub async fn insert(conn: &mut AnyConnection, user: &UserRow) -> AppResult<()> {
+    let sql = format!("INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&user.username)
+        .bind(&user.password_hash)
+        .bind(&user.email)
+        .bind(&user.full_name)
+        .bind(i64::from(user.disabled))
+        .bind(user.role.as_str())
+        .bind(&user.token_version)
+        .execute(conn)
+        .await
+        .map_err(|e| AppError::from_insert(e, || format!("user {:?}", user.username)))?;
+    Ok(())
+}
+
+/// Writes every column of an existing user.
+pub async fn update(conn: &mut AnyConnection, user: &UserRow) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, email = $3, full_name = $4, disabled = $5, role = $6, \
+         token_version = $7 WHERE username = $1",
+    )
+    .bind(&user.username)
+    .bind(&user.password_hash)
+    .bind(&user.email)
+    .bind(&user.full_name)
+    .bind(i64::from(user.disabled))
+    .bind(user.role.as_str())
+    .bind(&user.token_version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a user; its memberships go with it (foreign keys cascade).
+pub async fn delete(conn: &mut AnyConnection, username: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM users WHERE username = $1").bind(username).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn count(conn: &mut AnyConnection) -> AppResult<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM users").fetch_one(conn).await?.try_get(0)?)
+}
+
+/// How many ADMIN users are enabled: the last one may not be removed.
+pub async fn count_enabled_admins(conn: &mut AnyConnection) -> AppResult<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM users WHERE role = 'ADMIN' AND disabled = 0")
+        .fetch_one(conn)
+        .await?
+        .try_get(0)?)
+}
+
+/// A user as the permission check needs it.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub token_version: String,
+    pub permissions: Vec<Permission>,
+}
+
+/// The user with every permission of every group it is in.
+pub async fn find_principal(conn: &mut AnyConnection, username: &str) -> AppResult<Option<Principal>> {
+    Ok(principals(conn, &[username.to_owned()]).await?.remove(username))
+}
+
+/// Each of `usernames` that exists, with its permissions, in one statement.
+pub async fn principals(conn: &mut AnyConnection, usernames: &[String]) -> AppResult<HashMap<String, Principal>> {
+    if usernames.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT u.username, u.role, u.disabled, u.token_version, p.resource_type, p.resource_id, p.method \
+         FROM users u \
+         LEFT JOIN user_groups ug ON ug.username = u.username \
+         LEFT JOIN group_permissions p ON p.group_name = ug.group_name \
+         WHERE u.username IN ({})",
+        placeholders(1, usernames.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for username in usernames {
+        query = query.bind(username);
+    }
+    let mut found: HashMap<String, Principal> = HashMap::new();
+    for row in query.fetch_all(conn).await? {
+        let username: String = row.try_get("username")?;
+        let principal = match found.entry(username) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let principal = Principal {
+                    username: entry.key().clone(),
+                    role: role_column(&row)?,
+                    disabled: disabled_column(&row)?,
+                    token_version: row.try_get("token_version")?,
+                    permissions: Vec::new(),
+                };
+                entry.insert(principal)
+            }
+        };
+        principal.permissions.extend(joined_permission(&row)?);
+    }
+    Ok(found)
+}
