@@ -121,7 +121,7 @@ fn graphql_response(response: async_graphql::Response) -> Response {
 
 /// A transport-level refusal: the request was not executed.
 fn request_error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] })))
+    (status, Json(json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] })))
         .into_response()
 }
 
@@ -134,9 +134,9 @@ async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: axum::
     if !is_json {
         return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(_) => {
+    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
+        Ok(request) if !request.query.is_empty() => request,
+        _ => {
             return request_error(
                 StatusCode::BAD_REQUEST,
                 "the body must be one JSON object {query, variables, operationName}",

@@ -40,14 +40,14 @@ const BAD_TOKEN: AppError = AppError::Unauthenticated("missing, invalid or expir
 /// (older tokens die with a password change or re-creation) and be enabled.
 pub async fn authenticate(db: &Db, keys: &TokenKeys, bearer: Option<&str>) -> AppResult<Caller> {
     let claims = bearer.and_then(|token| keys.verify(token)).ok_or(BAD_TOKEN)?;
-    let principal = users::find_principal(&mut *db.conn().await?, &claims.sub).await?.ok_or(BAD_TOKEN)?;
-    if principal.token_version != claims.ver {
+    let access = users::find_access(&mut *db.conn().await?, &claims.sub).await?.ok_or(BAD_TOKEN)?;
+    if access.token_version != claims.ver {
         return Err(BAD_TOKEN);
     }
-    if principal.disabled {
+    if access.disabled {
         return Err(AppError::forbidden("this user is disabled"));
     }
-    Ok(Caller { username: principal.username, role: principal.role, permissions: principal.permissions })
+    Ok(Caller { permissions: access.permissions(), username: access.username, role: access.role })
 }
 
 /// A token handed out by a successful login.

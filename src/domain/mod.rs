@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn permissions_sort_by_type_name_then_id_then_method_name() {
-        let mut permissions = vec![
+        let mut permissions = [
             Permission::new(ResourceType::User, Some("a"), Method::Get),
             Permission::new(ResourceType::User, None, Method::Put),
             Permission::new(ResourceType::Catalog, Some("z"), Method::Any),

@@ -1,69 +1,76 @@
-//! Per-request DataLoaders: however many users one response touches, their groups,
-//! permissions and readable models cost a fixed number of statements. Created per
-//! request, so nothing cached crosses users.
+//! Per-request loaders: however many users one response touches, their groups,
+//! permissions and readable models cost a fixed number of statements (one for every
+//! user's access, one for the model ids). Created per request, so nothing cached
+//! crosses requests or users.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use tokio::sync::OnceCell;
 
 use crate::auth::policy;
 use crate::domain::{Method, Permission, ResourceType};
-use crate::error::AppError;
-use crate::store::groups::{self, GroupRow};
-use crate::store::{Db, models, users};
+use crate::error::{AppError, AppResult};
+use crate::store::users::{self, Access};
+use crate::store::{Db, models};
 
 /// The loaders of one request.
 pub struct Loaders {
-    pub groups: DataLoader<GroupsByUser>,
-    pub models: DataLoader<ModelsByUser>,
+    db: Db,
+    access: DataLoader<AccessByUser, HashMapCache>,
+    model_ids: OnceCell<AppResult<Arc<Vec<String>>>>,
 }
 
 impl Loaders {
     pub fn new(db: &Db) -> Self {
-        Loaders {
-            groups: DataLoader::new(GroupsByUser(db.clone()), tokio::spawn),
-            models: DataLoader::new(ModelsByUser(db.clone()), tokio::spawn),
-        }
+        // Cached for the request only; one batch for every user a response names (the
+        // store reads them all in one statement whatever their number).
+        let access = DataLoader::with_cache(AccessByUser(db.clone()), tokio::spawn, HashMapCache::default())
+            .max_batch_size(usize::MAX);
+        Loaders { db: db.clone(), access, model_ids: OnceCell::new() }
     }
-}
 
-/// Groups (with permissions) by username: one statement per batch.
-pub struct GroupsByUser(Db);
-
-impl Loader<String> for GroupsByUser {
-    type Value = Vec<GroupRow>;
-    type Error = AppError;
-
-    async fn load(&self, usernames: &[String]) -> Result<HashMap<String, Vec<GroupRow>>, AppError> {
-        groups::of_users(&mut *self.0.conn().await?, usernames).await
+    /// Loads the access of all `usernames` in one batch, so that their fields then
+    /// answer from the cache; batching by timing alone can split a large listing.
+    pub async fn prefetch_access(&self, usernames: impl IntoIterator<Item = String>) -> AppResult<()> {
+        self.access.load_many(usernames).await.map(drop)
     }
-}
 
-/// The ids of the models each user may read: one statement for the users' roles and
-/// permissions, one for the model ids, then the permission check in memory.
-pub struct ModelsByUser(Db);
+    /// A user's role and groups, batched with every other user of the response.
+    pub async fn access(&self, username: &str) -> AppResult<Option<Access>> {
+        self.access.load_one(username.to_owned()).await
+    }
 
-impl Loader<String> for ModelsByUser {
-    type Value = Vec<String>;
-    type Error = AppError;
-
-    async fn load(&self, usernames: &[String]) -> Result<HashMap<String, Vec<String>>, AppError> {
-        let mut conn = self.0.conn().await?;
-        let principals = users::principals(&mut conn, usernames).await?;
-        let ids = models::list_ids(&mut conn).await?;
-        Ok(principals
-            .into_values()
-            .map(|user| {
-                let readable = ids
-                    .iter()
-                    .filter(|id| {
-                        let requested = Permission::new(ResourceType::Model, Some(id), Method::Get);
-                        policy::is_allowed(user.role, &user.permissions, &requested)
-                    })
-                    .cloned()
-                    .collect();
-                (user.username, readable)
+    /// The ids of the models `username` may read, sorted: the permission check over
+    /// every model id, read once per request.
+    pub async fn readable_models(&self, username: &str) -> AppResult<Vec<String>> {
+        let Some(access) = self.access(username).await? else { return Ok(Vec::new()) };
+        let ids = self
+            .model_ids
+            .get_or_init(|| async { Ok(Arc::new(models::list_ids(&mut *self.db.conn().await?).await?)) })
+            .await;
+        let ids = ids.as_ref().map_err(Clone::clone)?;
+        let permissions = access.permissions();
+        Ok(ids
+            .iter()
+            .filter(|id| {
+                let requested = Permission::new(ResourceType::Model, Some(id), Method::Get);
+                policy::is_allowed(access.role, &permissions, &requested)
             })
+            .cloned()
             .collect())
+    }
+}
+
+/// [`Access`] by username.
+pub struct AccessByUser(Db);
+
+impl Loader<String> for AccessByUser {
+    type Value = Access;
+    type Error = AppError;
+
+    async fn load(&self, usernames: &[String]) -> Result<HashMap<String, Access>, AppError> {
+        users::access(&mut *self.0.conn().await?, usernames).await
     }
 }

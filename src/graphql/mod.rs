@@ -8,7 +8,8 @@ pub mod models;
 pub mod types;
 pub mod users;
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock};
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Name, PathSegment, Schema, SchemaBuilder, Value};
 
@@ -55,15 +56,55 @@ pub async fn execute(
     response
 }
 
-/// async-graphql leaves a failed field out of its parent object; GraphQL says it is
-/// null (`user(username:)` is "null with a NOT_FOUND error"). Puts the null back.
+/// async-graphql leaves a failed field out of its parent object, and answers
+/// `data: null` when every root field failed. GraphQL says a failed nullable field is
+/// null (`user(username:)` is "null with a NOT_FOUND error") and a failed non-null
+/// root field nulls `data`. Puts that right.
 fn null_failed_fields(response: &mut async_graphql::Response) {
+    let failed_root_fields: Vec<&str> = response
+        .errors
+        .iter()
+        .filter_map(|e| match e.path.as_slice() {
+            [PathSegment::Field(name)] => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !failed_root_fields.is_empty() {
+        let nullable = nullable_root_fields();
+        if failed_root_fields.iter().any(|f| !nullable.contains(*f)) {
+            response.data = Value::Null;
+            return;
+        }
+        if response.data == Value::Null {
+            response.data = Value::Object(Default::default());
+        }
+    }
     for error in &response.errors {
         let Some((PathSegment::Field(last), parents)) = error.path.split_last() else { continue };
         if let Some(Value::Object(map)) = descend(&mut response.data, parents) {
             map.entry(Name::new(last)).or_insert(Value::Null);
         }
     }
+}
+
+/// The root fields (of Query and Mutation) whose type is nullable, read once from the SDL.
+fn nullable_root_fields() -> &'static HashSet<String> {
+    static FIELDS: LazyLock<HashSet<String>> = LazyLock::new(|| {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        let document = async_graphql::parser::parse_schema(crate::schema_sdl()).expect("our own SDL parses");
+        let mut fields = HashSet::new();
+        for definition in document.definitions {
+            let TypeSystemDefinition::Type(ty) = definition else { continue };
+            let (name, TypeKind::Object(object)) = (ty.node.name.node.as_str(), &ty.node.kind) else { continue };
+            if name == "Query" || name == "Mutation" {
+                fields.extend(
+                    object.fields.iter().filter(|f| f.node.ty.node.nullable).map(|f| f.node.name.node.to_string()),
+                );
+            }
+        }
+        fields
+    });
+    &FIELDS
 }
 
 fn descend<'a>(node: &'a mut Value, path: &[PathSegment]) -> Option<&'a mut Value> {

@@ -66,14 +66,14 @@ impl User {
     async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
         let groups = match &self.groups {
             Some(groups) => groups.clone(),
-            None => loaders(ctx)?.groups.load_one(self.username.clone()).await?.unwrap_or_default(),
+            None => loaders(ctx)?.access(&self.username).await?.map(|a| a.groups).unwrap_or_default(),
         };
         Ok(groups.into_iter().map(Group::from).collect())
     }
 
     /// The models this user may read (GET on MODEL), sorted by id.
     async fn models(&self, ctx: &Context<'_>) -> AppResult<Vec<Model>> {
-        let ids = loaders(ctx)?.models.load_one(self.username.clone()).await?.unwrap_or_default();
+        let ids = loaders(ctx)?.readable_models(&self.username).await?;
         Ok(ids.into_iter().map(|id| Model { id }).collect())
     }
 }

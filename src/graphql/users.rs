@@ -3,8 +3,9 @@
 use async_graphql::{Context, MaybeUndefined, Object};
 
 use super::guards::{Requires, caller};
-use super::state;
+use super::loaders::Loaders;
 use super::types::{CreateUserInput, EditUserInput, Token, User};
+use super::{data, state};
 use crate::auth::policy::{self, Access};
 use crate::auth::{self, password, token};
 use crate::config::Secret;
@@ -36,6 +37,10 @@ impl UserQuery {
     #[graphql(guard = "Requires::permission(ResourceType::User, None, Method::Get)")]
     async fn users(&self, ctx: &Context<'_>) -> AppResult<Vec<User>> {
         let rows = users::list(&mut *state(ctx)?.db.conn().await?).await?;
+        let look_ahead = ctx.look_ahead();
+        if look_ahead.field("groups").exists() || look_ahead.field("models").exists() {
+            data::<Loaders>(ctx)?.prefetch_access(rows.iter().map(|row| row.username.clone())).await?;
+        }
         Ok(rows.into_iter().map(User::from).collect())
     }
 }
@@ -80,7 +85,7 @@ impl UserMutation {
             email: input.email,
             full_name: input.full_name,
             disabled,
-            role: role,
+            role,
             token_version: token::new_version(),
         };
         let mut tx = db.begin_write().await?;
@@ -193,8 +198,7 @@ impl UserMutation {
                 return Err(AppError::bad_input("the last enabled ADMIN cannot be deleted"));
             }
         }
-        let groups =
-            groups::of_users(&mut tx, std::slice::from_ref(&target)).await?.remove(&target).unwrap_or_default();
+        let groups = users::find_access(&mut tx, &target).await?.map(|a| a.groups).unwrap_or_default();
         groups::delete_owned(&mut tx, ResourceType::User, &target).await?;
         users::delete(&mut tx, &target).await?;
         tx.commit().await?;
@@ -208,8 +212,8 @@ async fn load_user(conn: &mut Conn, username: &str) -> AppResult<users::UserRow>
 }
 
 async fn group_names(conn: &mut Conn, username: &str) -> AppResult<Vec<String>> {
-    let mut by_user = groups::of_users(conn, &[username.to_owned()]).await?;
-    Ok(by_user.remove(username).unwrap_or_default().into_iter().map(|g| g.name).collect())
+    let access = users::find_access(conn, username).await?;
+    Ok(access.map(|a| a.groups).unwrap_or_default().into_iter().map(|g| g.name).collect())
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {

@@ -1,6 +1,6 @@
 //! The `groups`, `group_permissions` and `user_groups` tables.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -117,38 +117,6 @@ pub async fn add_member(conn: &mut AnyConnection, username: &str, groups: &[Stri
 pub async fn replace_memberships(conn: &mut AnyConnection, username: &str, groups: &[String]) -> AppResult<()> {
     sqlx::query("DELETE FROM user_groups WHERE username = $1").bind(username).execute(&mut *conn).await?;
     add_member(conn, username, groups).await
-}
-
-/// The groups (with permissions) of each of `usernames`, sorted by name, in one
-/// statement. Users in no group map to an empty list.
-pub async fn of_users(conn: &mut AnyConnection, usernames: &[String]) -> AppResult<HashMap<String, Vec<GroupRow>>> {
-    let mut by_user: HashMap<String, BTreeMap<String, Vec<Permission>>> =
-        usernames.iter().map(|u| (u.clone(), BTreeMap::new())).collect();
-    if usernames.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT ug.username, ug.group_name, p.resource_type, p.resource_id, p.method \
-         FROM user_groups ug LEFT JOIN group_permissions p ON p.group_name = ug.group_name \
-         WHERE ug.username IN ({})",
-        placeholders(1, usernames.len())
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for username in usernames {
-        query = query.bind(username);
-    }
-    for row in query.fetch_all(conn).await? {
-        let username: String = row.try_get("username")?;
-        let group: String = row.try_get("group_name")?;
-        let permissions = by_user.entry(username).or_default().entry(group).or_default();
-        permissions.extend(joined_permission(&row)?);
-    }
-    Ok(by_user
-        .into_iter()
-        .map(|(user, groups)| {
-            (user, groups.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect())
-        })
-        .collect())
 }
 
 /// A group with its permissions in the contract's order, without repeats.

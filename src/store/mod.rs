@@ -5,10 +5,14 @@ pub mod groups;
 pub mod models;
 pub mod users;
 
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row, Transaction};
+
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::domain::{Method, Permission, ResourceType};
 use crate::error::{AppError, AppResult};
@@ -28,6 +32,37 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// SQLite has one writer at a time and its busy handler is not fair: under a burst
+    /// of writes one connection can starve past any timeout. Writers of this process
+    /// take turns here, first come first served, before asking SQLite for the lock.
+    writer_turn: Arc<Mutex<()>>,
+}
+
+/// One mutation's transaction; derefs to the connection the store functions take.
+pub struct WriteTx {
+    tx: Tx,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> AppResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.tx
+    }
 }
 
 impl Db {
@@ -55,8 +90,10 @@ impl Db {
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the one writer; the busy timeout makes
                         // a writer wait for the lock instead of failing.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON")
-                            .await?;
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON",
+                        )
+                        .await?;
                     }
                     Ok(())
                 })
@@ -64,7 +101,7 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!().run(&pool).await?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, writer_turn: Arc::new(Mutex::new(())) })
     }
 
     /// A pooled connection for reads.
@@ -74,10 +111,13 @@ impl Db {
 
     /// A transaction for one mutation. On SQLite it takes the write lock up front, so a
     /// read-then-write transaction never fails half-way with "database is locked".
-    pub async fn begin_write(&self) -> AppResult<Tx> {
+    pub async fn begin_write(&self) -> AppResult<WriteTx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = self.writer_turn.clone().lock_owned().await;
+                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+            }
+            Backend::Postgres => WriteTx { tx: self.pool.begin().await?, _turn: None },
         })
     }
 

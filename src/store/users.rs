@@ -1,11 +1,12 @@
 //! The `users` table.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
+use super::groups::{GroupRow, group_row};
 use super::{joined_permission, placeholders};
 
 use crate::domain::{Permission, Role};
@@ -115,55 +116,82 @@ pub async fn count_enabled_admins(conn: &mut AnyConnection) -> AppResult<i64> {
         .try_get(0)?)
 }
 
-/// A user as the permission check needs it.
+/// A user as the permission check needs it: role, state, and groups with permissions.
 #[derive(Debug, Clone)]
-pub struct Principal {
+pub struct Access {
     pub username: String,
     pub role: Role,
     pub disabled: bool,
     pub token_version: String,
-    pub permissions: Vec<Permission>,
+    /// Sorted by name, each group's permissions sorted.
+    pub groups: Vec<GroupRow>,
 }
 
-/// The user with every permission of every group it is in.
-pub async fn find_principal(conn: &mut AnyConnection, username: &str) -> AppResult<Option<Principal>> {
-    Ok(principals(conn, &[username.to_owned()]).await?.remove(username))
+impl Access {
+    /// Every permission of every group the user is in.
+    pub fn permissions(&self) -> Vec<Permission> {
+        self.groups.iter().flat_map(|g| g.permissions.iter().cloned()).collect()
+    }
 }
 
-/// Each of `usernames` that exists, with its permissions, in one statement.
-pub async fn principals(conn: &mut AnyConnection, usernames: &[String]) -> AppResult<HashMap<String, Principal>> {
+/// Past this many users, [`access`] reads every user rather than binding a list that
+/// could outgrow the databases' limits on bound parameters.
+const MAX_LISTED_USERS: usize = 1000;
+
+/// One user's [`Access`].
+pub async fn find_access(conn: &mut AnyConnection, username: &str) -> AppResult<Option<Access>> {
+    Ok(access(conn, &[username.to_owned()]).await?.remove(username))
+}
+
+/// The [`Access`] of each of `usernames` that exists, in one statement.
+pub async fn access(conn: &mut AnyConnection, usernames: &[String]) -> AppResult<HashMap<String, Access>> {
     if usernames.is_empty() {
         return Ok(HashMap::new());
     }
-    let sql = format!(
-        "SELECT u.username, u.role, u.disabled, u.token_version, p.resource_type, p.resource_id, p.method \
-         FROM users u \
-         LEFT JOIN user_groups ug ON ug.username = u.username \
-         LEFT JOIN group_permissions p ON p.group_name = ug.group_name \
-         WHERE u.username IN ({})",
-        placeholders(1, usernames.len())
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for username in usernames {
-        query = query.bind(username);
-    }
-    let mut found: HashMap<String, Principal> = HashMap::new();
-    for row in query.fetch_all(conn).await? {
+    let select = "SELECT u.username, u.role, u.disabled, u.token_version, ug.group_name, \
+                  p.resource_type, p.resource_id, p.method \
+                  FROM users u \
+                  LEFT JOIN user_groups ug ON ug.username = u.username \
+                  LEFT JOIN group_permissions p ON p.group_name = ug.group_name";
+    let rows = if usernames.len() > MAX_LISTED_USERS {
+        sqlx::query(select).fetch_all(conn).await?
+    } else {
+        let sql = format!("{select} WHERE u.username IN ({})", placeholders(1, usernames.len()));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for username in usernames {
+            query = query.bind(username);
+        }
+        query.fetch_all(conn).await?
+    };
+    let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
+    let mut found: HashMap<String, (Access, BTreeMap<String, Vec<Permission>>)> = HashMap::new();
+    for row in &rows {
         let username: String = row.try_get("username")?;
-        let principal = match found.entry(username) {
+        if !wanted.contains(username.as_str()) {
+            continue;
+        }
+        let (_, groups) = match found.entry(username) {
             Entry::Occupied(entry) => entry.into_mut(),
             Entry::Vacant(entry) => {
-                let principal = Principal {
+                let access = Access {
                     username: entry.key().clone(),
-                    role: role_column(&row)?,
-                    disabled: disabled_column(&row)?,
+                    role: role_column(row)?,
+                    disabled: disabled_column(row)?,
                     token_version: row.try_get("token_version")?,
-                    permissions: Vec::new(),
+                    groups: Vec::new(),
                 };
-                entry.insert(principal)
+                entry.insert((access, BTreeMap::new()))
             }
         };
-        principal.permissions.extend(joined_permission(&row)?);
+        if let Some(group) = row.try_get::<Option<String>, _>("group_name")? {
+            groups.entry(group).or_default().extend(joined_permission(row)?);
+        }
     }
-    Ok(found)
+    Ok(found
+        .into_iter()
+        .map(|(username, (mut access, groups))| {
+            access.groups = groups.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect();
+            (username, access)
+        })
+        .collect())
 }

@@ -14,7 +14,6 @@ pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    pub config: Config,
     _dir: TempDir,
 }
 
@@ -31,7 +30,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });
-        TestApp { addr, client: reqwest::Client::new(), config, _dir: dir }
+        TestApp { addr, client: reqwest::Client::new(), _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {

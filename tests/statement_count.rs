@@ -1,0 +1,125 @@
+//! How many SQL statements one request costs, counted from sqlx's own statement log
+//! (target `sqlx::query`). Its own test binary: the counter is process-wide.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures_util::future::join_all;
+use helpers::TestApp;
+use serde_json::{Value, json};
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+
+static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+
+/// The counter is process-wide: tests here take turns.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn count_statements() {
+    let log = std::env::var_os("TEST_LOG").is_some().then(|| tracing_subscriber::fmt::layer().with_test_writer());
+    let _ = tracing_subscriber::registry()
+        .with(CountStatements.with_filter(Targets::new().with_target("sqlx::query", tracing::Level::DEBUG)))
+        .with(log.with_filter(tracing_subscriber::filter::LevelFilter::WARN))
+        .try_init();
+}
+
+struct CountStatements;
+
+impl<S: Subscriber> Layer<S> for CountStatements {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            STATEMENTS.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// `users` REGULAR users and as many models; user i may read models i..i+3 (mod n).
+async fn seed(app: &TestApp, users: usize) -> String {
+    let admin = app.admin().await;
+    let names: Vec<String> = (0..users).map(|i| format!("user{i:04}")).collect();
+    join_all(names.iter().map(|name| app.create_user(&admin, json!({"username": name, "password": "password-x"}))))
+        .await;
+    for i in 0..users {
+        let body = app
+            .gql(
+                Some(&admin),
+                "mutation($id: String!) { createModel(id: $id) { id } }",
+                json!({"id": format!("model{i:04}")}),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    join_all(names.iter().enumerate().map(|(i, name)| {
+        let groups: Vec<String> = ["create-model".to_owned(), format!("read-user-{name}")]
+            .into_iter()
+            .chain((i..i + 3).map(|m| format!("read-model-model{:04}", m % users)))
+            .collect();
+        let admin = admin.clone();
+        async move {
+            let body = app
+                .gql(
+                    Some(&admin),
+                    "mutation($u: String!, $g: [String!]) { editUser(input: {username: $u, groups: $g}) { username } }",
+                    json!({"u": name, "g": groups}),
+                )
+                .await;
+            assert!(body["errors"].is_null(), "{body}");
+        }
+    }))
+    .await;
+    admin
+}
+
+/// The statements one request runs, after the same request once warmed the pool.
+async fn statements_for(app: &TestApp, token: &str, query: &str) -> (usize, Value) {
+    app.gql(Some(token), query, json!({})).await;
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    let body = app.gql(Some(token), query, json!({})).await;
+    (STATEMENTS.load(Ordering::SeqCst) - before, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_users_with_groups_and_models_costs_at_most_four_statements_for_10_or_300_users() {
+    let _serial = SERIAL.lock().await;
+    count_statements();
+    let query = "{ users { username groups { name } models { id } } }";
+    let mut counts = Vec::new();
+    for users in [10, 300] {
+        let app = TestApp::spawn().await;
+        let admin = seed(&app, users).await;
+        let (count, body) = statements_for(&app, &admin, query).await;
+        assert!(body["errors"].is_null(), "{body}");
+        let listed = body["data"]["users"].as_array().unwrap();
+        assert_eq!(listed.len(), users + 1, "every user and admin");
+        let first = &listed[1];
+        assert_eq!(first["username"], "user0000");
+        assert_eq!(first["models"], json!([{"id": "model0000"}, {"id": "model0001"}, {"id": "model0002"}]));
+        assert_eq!(first["groups"].as_array().unwrap().len(), 5);
+        assert_eq!(listed[0]["models"].as_array().unwrap().len(), users, "admin reads every model");
+        counts.push(count);
+    }
+    assert!(counts.iter().all(|&c| c <= 4), "statements per request: {counts:?}");
+    assert_eq!(counts[0], counts[1], "the count must not grow with users and models");
+    assert!(counts[0] > 0, "statements were counted at all");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_models_cost_a_fixed_number_of_statements() {
+    let _serial = SERIAL.lock().await;
+    count_statements();
+    let app = TestApp::spawn().await;
+    seed(&app, 5).await;
+    let token = app.login("user0001", "password-x").await;
+    let (count, body) =
+        statements_for(&app, &token, "{ me { username groups { name } models { id } } models { id } }").await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["me"]["models"], body["data"]["models"]);
+    assert_eq!(body["data"]["models"], json!([{"id": "model0001"}, {"id": "model0002"}, {"id": "model0003"}]));
+    assert!(count <= 5, "{count} statements");
+}
