@@ -1,11 +1,12 @@
 //! The HTTP application: routes, shared state, start-up and graceful shutdown.
 //! Tests build the app with [`build`] exactly as `main` does.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,10 +15,11 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::auth::{self, password, token};
+use crate::auth::{LoginAttempt, password, token};
 use crate::config::{Config, Secret};
 use crate::domain::{Role, validate};
 use crate::error::AppError;
+use crate::graphql::guards::RequestAuth;
 use crate::graphql::{self, AppSchema, AppState};
 use crate::store::{Db, users};
 
@@ -38,7 +40,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Router> {
     let db = Db::connect(&config.database_url).await?;
     bootstrap_admin(&db, config.admin_password.as_ref()).await?;
     password::warm_up().await?;
-    let state = Arc::new(AppState { db, keys });
+    let state = Arc::new(AppState { db, keys, login_limits: config.login_limits() });
     let http = Http { schema: graphql::schema(state.clone()), state };
     Ok(Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -53,7 +55,18 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let router = build(config).await?;
     let listener = TcpListener::bind(config.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, "serving");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    serve_on(listener, router, shutdown_signal()).await
+}
+
+/// Serves `router` on `listener` until `shutdown` completes; handlers see each
+/// client's address (the per-address login limit needs it).
+pub async fn serve_on(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }
 
@@ -125,7 +138,17 @@ fn request_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+/// The bearer token and client address of a request.
+fn request_auth(headers: &HeaderMap, client: &ConnectInfo<SocketAddr>) -> RequestAuth {
+    RequestAuth::new(bearer(headers), Some(client.ip()))
+}
+
+async fn graphql_post(
+    State(http): State<Http>,
+    client: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -143,7 +166,7 @@ async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: axum::
             );
         }
     };
-    graphql_response(graphql::execute(&http.schema, &http.state, request, bearer(&headers)).await)
+    graphql_response(graphql::execute(&http.schema, &http.state, request, request_auth(&headers, &client)).await)
 }
 
 #[derive(Deserialize)]
@@ -156,6 +179,7 @@ struct GetParams {
 
 async fn graphql_get(
     State(http): State<Http>,
+    client: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
@@ -187,7 +211,7 @@ async fn graphql_get(
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    graphql_response(graphql::execute(&http.schema, &http.state, request, bearer(&headers)).await)
+    graphql_response(graphql::execute(&http.schema, &http.state, request, request_auth(&headers, &client)).await)
 }
 
 /// Whether the operation a request would run is anything but a query. A document
@@ -219,7 +243,11 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 }
 
 /// `POST /api/token`: the OAuth2 password grant, as MLTE's clients expect it.
-async fn token_grant(State(http): State<Http>, form: Result<Form<TokenForm>, FormRejection>) -> Response {
+async fn token_grant(
+    State(http): State<Http>,
+    client: ConnectInfo<SocketAddr>,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Response {
     let bad_request = |error: &str, description: &str| oauth_error(StatusCode::BAD_REQUEST, error, description);
     let Ok(Form(form)) = form else {
         return bad_request("invalid_request", "expected an application/x-www-form-urlencoded body");
@@ -232,7 +260,8 @@ async fn token_grant(State(http): State<Http>, form: Result<Form<TokenForm>, For
     let (Some(username), Some(password)) = (form.username, form.password) else {
         return bad_request("invalid_request", "username and password are required");
     };
-    match auth::login(&http.state.db, &http.state.keys, &username, Secret::new(password)).await {
+    let attempt = LoginAttempt { username: &username, password: Secret::new(password), address: Some(client.ip()) };
+    match http.state.login(attempt).await {
         Ok(issued) => {
             let body = Json(json!({
                 "access_token": issued.access_token,

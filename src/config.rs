@@ -2,8 +2,11 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+
+use crate::auth::throttle::LoginLimits;
 
 /// `mlte-graphql [serve|print-schema] [flags]`; every flag also reads its env variable.
 #[derive(Debug, Parser)]
@@ -46,6 +49,36 @@ pub struct Config {
     /// Password for the `admin` user created on an empty database; unset: random, printed once.
     #[arg(long, env = "MLTE_ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<Secret>,
+
+    /// Consecutive failed logins after which a username is locked (1 s, doubling).
+    #[arg(long, env = "MLTE_LOGIN_MAX_FAILURES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub login_max_failures: u32,
+
+    /// The longest lock of a username, in seconds.
+    #[arg(long, env = "MLTE_LOGIN_MAX_LOCK_SECS", default_value_t = 900, global = true)]
+    pub login_max_lock_secs: u64,
+
+    /// Failed logins from one address within the window beyond which it is refused.
+    #[arg(long, env = "MLTE_LOGIN_ADDRESS_MAX_FAILURES", default_value_t = 100, global = true)]
+    pub login_address_max_failures: u32,
+
+    /// The window of the per-address limit, in seconds.
+    #[arg(long, env = "MLTE_LOGIN_ADDRESS_WINDOW_SECS", default_value_t = 600, global = true)]
+    pub login_address_window_secs: u64,
+}
+
+impl Config {
+    /// The login throttle's limits (RULES §6).
+    pub fn login_limits(&self) -> LoginLimits {
+        LoginLimits {
+            user_max_failures: self.login_max_failures,
+            user_max_lock: Duration::from_secs(self.login_max_lock_secs),
+            address_max_failures: self.login_address_max_failures,
+            address_window: Duration::from_secs(self.login_address_window_secs),
+            ..LoginLimits::default()
+        }
+    }
 }
 
 impl Config {
@@ -101,5 +134,10 @@ mod tests {
         let cli = Cli::try_parse_from(["mlte-graphql", "--token-ttl-secs", "5"]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.config.token_ttl_secs, 5);
+    }
+
+    #[test]
+    fn login_limits_default_to_the_contract() {
+        assert_eq!(Config::for_database("sqlite://x.db").login_limits(), LoginLimits::default());
     }
 }

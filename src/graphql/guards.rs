@@ -2,6 +2,8 @@
 //! built from the operation's requested permission (RULES §3) and checked by
 //! [`crate::auth::policy`]. The caller is loaded once per request.
 
+use std::net::IpAddr;
+
 use async_graphql::{Context, Guard};
 use tokio::sync::OnceCell;
 
@@ -10,16 +12,22 @@ use crate::domain::{Method, Permission, ResourceType};
 use crate::error::{AppError, AppResult};
 use crate::graphql::{data, state};
 
-/// What the HTTP layer hands each request: its bearer token, and a slot for the caller.
+/// What the HTTP layer hands each request: its bearer token and client address, and
+/// a slot for the caller.
 #[derive(Default)]
 pub struct RequestAuth {
     bearer: Option<String>,
+    client_address: Option<IpAddr>,
     caller: OnceCell<AppResult<Caller>>,
 }
 
 impl RequestAuth {
-    pub fn new(bearer: Option<String>) -> Self {
-        RequestAuth { bearer, caller: OnceCell::new() }
+    pub fn new(bearer: Option<String>, client_address: Option<IpAddr>) -> Self {
+        RequestAuth { bearer, client_address, caller: OnceCell::new() }
+    }
+
+    pub fn client_address(&self) -> Option<IpAddr> {
+        self.client_address
     }
 }
 

@@ -13,14 +13,24 @@ use std::sync::{Arc, LazyLock};
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Name, PathSegment, Schema, SchemaBuilder, Value};
 
+use crate::auth::throttle::LoginLimits;
 use crate::auth::token::TokenKeys;
+use crate::auth::{self, IssuedToken, LoginAttempt};
 use crate::error::{AppError, AppResult, assign_codes};
 use crate::store::Db;
 
-/// What every resolver and handler shares: the database and the token keys.
+/// What every resolver and handler shares.
 pub struct AppState {
     pub db: Db,
     pub keys: TokenKeys,
+    pub login_limits: LoginLimits,
+}
+
+impl AppState {
+    /// Logs in with this state's database, keys and limits.
+    pub async fn login(&self, attempt: LoginAttempt<'_>) -> AppResult<IssuedToken> {
+        auth::login(&self.db, &self.keys, &self.login_limits, attempt).await
+    }
 }
 
 #[derive(MergedObject, Default)]
@@ -41,15 +51,15 @@ pub fn schema(state: Arc<AppState>) -> AppSchema {
     schema_builder().data(state).finish()
 }
 
-/// Runs one GraphQL request for the holder of `bearer`, with fresh loaders, and
+/// Runs one GraphQL request for the caller `auth` describes, with fresh loaders, and
 /// gives every error its `extensions.code`.
 pub async fn execute(
     schema: &AppSchema,
     state: &Arc<AppState>,
     request: async_graphql::Request,
-    bearer: Option<String>,
+    auth: guards::RequestAuth,
 ) -> async_graphql::Response {
-    let request = request.data(guards::RequestAuth::new(bearer)).data(loaders::Loaders::new(&state.db));
+    let request = request.data(auth).data(loaders::Loaders::new(&state.db));
     let mut response = schema.execute(request).await;
     assign_codes(&mut response.errors);
     null_failed_fields(&mut response);

@@ -2,12 +2,12 @@
 
 use async_graphql::{Context, MaybeUndefined, Object};
 
-use super::guards::{Requires, caller};
+use super::guards::{RequestAuth, Requires, caller};
 use super::loaders::Loaders;
 use super::types::{CreateUserInput, EditUserInput, Token, User};
 use super::{data, state};
 use crate::auth::policy::{self, Access};
-use crate::auth::{self, password, token};
+use crate::auth::{LoginAttempt, password, token};
 use crate::config::Secret;
 use crate::domain::validate::{self, ME};
 use crate::domain::{Method, ResourceType, Role};
@@ -57,8 +57,9 @@ pub struct UserMutation;
 impl UserMutation {
     /// Exchange a username and password for a bearer token. Needs no token.
     async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> AppResult<Token> {
-        let state = state(ctx)?;
-        Ok(auth::login(&state.db, &state.keys, &username, Secret::new(password)).await?.into())
+        let address = data::<RequestAuth>(ctx)?.client_address();
+        let attempt = LoginAttempt { username: &username, password: Secret::new(password), address };
+        Ok(state(ctx)?.login(attempt).await?.into())
     }
 
     #[graphql(guard = "Requires::permission(ResourceType::User, Some(&input.username), Method::Post)")]

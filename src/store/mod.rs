@@ -2,6 +2,7 @@
 //! same function runs on a pooled connection or inside a mutation's transaction.
 
 pub mod groups;
+pub mod login_failures;
 pub mod models;
 pub mod users;
 

@@ -1,6 +1,7 @@
 //! `TestApp`: the real app on a loopback port with a fresh SQLite file, spoken to over HTTP.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use mlte_graphql::config::{Config, Secret};
 use serde_json::{Value, json};
@@ -14,23 +15,39 @@ pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    _dir: TempDir,
+    config: Config,
+    _dir: Arc<TempDir>,
 }
 
 impl TestApp {
     /// A new app on its own empty database.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A new app on its own empty database, its default test configuration changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         init_test_log();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("mlte.db").display());
         let mut config = Config::for_database(url);
         config.jwt_secret = Some(Secret::new(JWT_SECRET));
         config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+        configure(&mut config);
+        Self::start(config, Arc::new(dir)).await
+    }
+
+    /// A second server process on the same database, as behind a load balancer.
+    pub async fn another_process(&self) -> TestApp {
+        Self::start(self.config.clone(), self._dir.clone()).await
+    }
+
+    async fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
         let router = mlte_graphql::app::build(&config).await.expect("app builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        TestApp { addr, client: reqwest::Client::new(), _dir: dir }
+        tokio::spawn(mlte_graphql::app::serve_on(listener, router, std::future::pending()));
+        TestApp { addr, client: reqwest::Client::new(), config, _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {

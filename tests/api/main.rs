@@ -5,6 +5,7 @@ mod helpers;
 mod http;
 mod models;
 mod schema;
+mod throttle;
 mod tokens;
 mod users;
 mod validation;
