@@ -37,7 +37,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Router> {
     if config.jwt_secret.is_none() {
         tracing::warn!("MLTE_JWT_SECRET is not set: using a random key; tokens die with this process");
     }
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect(&config.database_url, &config.pool_settings()).await?;
     bootstrap_admin(&db, config.admin_password.as_ref()).await?;
     password::warm_up().await?;
     let state = Arc::new(AppState { db, keys, login_limits: config.login_limits() });

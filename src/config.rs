@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::auth::throttle::LoginLimits;
+use crate::store::PoolSettings;
 
 /// `mlte-graphql [serve|print-schema] [flags]`; every flag also reads its env variable.
 #[derive(Debug, Parser)]
@@ -50,6 +51,16 @@ pub struct Config {
     #[arg(long, env = "MLTE_ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<Secret>,
 
+    /// Most database connections this process opens.
+    #[arg(long, env = "MLTE_DB_MAX_CONNECTIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub db_max_connections: u32,
+
+    /// Seconds a request waits for a database connection before it fails.
+    #[arg(long, env = "MLTE_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub db_acquire_timeout_secs: u64,
+
     /// Consecutive failed logins after which a username is locked (1 s, doubling).
     #[arg(long, env = "MLTE_LOGIN_MAX_FAILURES", default_value_t = 5,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
@@ -69,6 +80,13 @@ pub struct Config {
 }
 
 impl Config {
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
+        }
+    }
+
     /// The login throttle's limits (RULES §6).
     pub fn login_limits(&self) -> LoginLimits {
         LoginLimits {

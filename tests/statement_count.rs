@@ -5,6 +5,8 @@
 #[allow(dead_code)]
 mod helpers;
 
+const DATABASE: helpers::Database = helpers::Database::Sqlite;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::future::join_all;

@@ -12,7 +12,7 @@ use crate::config::Secret;
 use crate::domain::validate::{self, ME};
 use crate::domain::{Method, ResourceType, Role};
 use crate::error::{AppError, AppResult};
-use crate::store::{Conn, groups, users};
+use crate::store::{Conn, WriteTx, groups, users};
 
 #[derive(Default)]
 pub struct UserQuery;
@@ -47,7 +47,7 @@ impl UserQuery {
 
 async fn find(ctx: &Context<'_>, username: &str) -> AppResult<User> {
     let row = users::find(&mut *state(ctx)?.db.conn().await?, username).await?;
-    row.map(User::from).ok_or_else(|| AppError::not_found(format!("user {username:?} not found")))
+    row.map(User::from).ok_or_else(|| user_not_found(username))
 }
 
 #[derive(Default)]
@@ -150,7 +150,12 @@ impl UserMutation {
         };
 
         let mut tx = db.begin_write().await?;
-        let before = load_user(&mut tx, &target).await?;
+        // Admins first, then the target: every transaction locks in the same order.
+        let enabled_admins = match (input.role, input.disabled) {
+            (None, None) => None,
+            _ => Some(users::lock_enabled_admins(&mut tx).await?),
+        };
+        let before = load_for_update(&mut tx, &target).await?;
         let mut after = before.clone();
         if let Some(hash) = new_hash {
             after.password_hash = hash;
@@ -168,7 +173,7 @@ impl UserMutation {
         after.role = input.role.unwrap_or(before.role);
         let was_enabled_admin = before.role == Role::Admin && !before.disabled;
         let stays_enabled_admin = after.role == Role::Admin && !after.disabled;
-        if was_enabled_admin && !stays_enabled_admin && users::count_enabled_admins(&mut tx).await? <= 1 {
+        if was_enabled_admin && !stays_enabled_admin && enabled_admins.is_some_and(|n| n <= 1) {
             return Err(AppError::bad_input("the last enabled ADMIN can be neither disabled nor demoted"));
         }
         users::update(&mut tx, &after).await?;
@@ -190,12 +195,13 @@ impl UserMutation {
         let db = &state(ctx)?.db;
         let target = caller.resolve(&username).to_owned();
         let mut tx = db.begin_write().await?;
-        let row = load_user(&mut tx, &target).await?;
+        let enabled_admins = users::lock_enabled_admins(&mut tx).await?;
+        let row = load_for_update(&mut tx, &target).await?;
         if row.role == Role::Admin {
             if !policy::may_manage_privileges(caller.role) {
                 return Err(AppError::forbidden("only an ADMIN may delete an ADMIN"));
             }
-            if !row.disabled && users::count_enabled_admins(&mut tx).await? <= 1 {
+            if !row.disabled && enabled_admins <= 1 {
                 return Err(AppError::bad_input("the last enabled ADMIN cannot be deleted"));
             }
         }
@@ -209,7 +215,16 @@ impl UserMutation {
 
 /// The user named, or NOT_FOUND.
 async fn load_user(conn: &mut Conn, username: &str) -> AppResult<users::UserRow> {
-    users::find(conn, username).await?.ok_or_else(|| AppError::not_found(format!("user {username:?} not found")))
+    users::find(conn, username).await?.ok_or_else(|| user_not_found(username))
+}
+
+/// The user named, locked for this transaction, or NOT_FOUND.
+async fn load_for_update(tx: &mut WriteTx, username: &str) -> AppResult<users::UserRow> {
+    users::find_for_update(tx, username).await?.ok_or_else(|| user_not_found(username))
+}
+
+fn user_not_found(username: &str) -> AppError {
+    AppError::not_found(format!("user {username:?} not found"))
 }
 
 async fn group_names(conn: &mut Conn, username: &str) -> AppResult<Vec<String>> {

@@ -9,6 +9,7 @@ pub mod users;
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row, Transaction};
@@ -42,6 +43,7 @@ pub struct Db {
 /// One mutation's transaction; derefs to the connection the store functions take.
 pub struct WriteTx {
     tx: Tx,
+    backend: Backend,
     _turn: Option<OwnedMutexGuard<()>>,
 }
 
@@ -49,6 +51,16 @@ impl WriteTx {
     pub async fn commit(self) -> AppResult<()> {
         self.tx.commit().await?;
         Ok(())
+    }
+
+    /// ` FOR UPDATE` on PostgreSQL, where rows read before a write must be locked
+    /// against concurrent transactions; nothing on SQLite, whose transaction already
+    /// holds the database's one write lock.
+    fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
     }
 }
 
@@ -68,7 +80,7 @@ impl DerefMut for WriteTx {
 
 impl Db {
     /// Connects (creating a SQLite file if missing) and applies the migrations.
-    pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
+    pub async fn connect(database_url: &str, pool: &PoolSettings) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if database_url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -86,6 +98,8 @@ impl Db {
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
+            .max_connections(pool.max_connections)
+            .acquire_timeout(pool.acquire_timeout)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -101,7 +115,7 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        sqlx::migrate!().run(&pool).await?;
+        migrate(&pool).await?;
         Ok(Db { pool, backend, writer_turn: Arc::new(Mutex::new(())) })
     }
 
@@ -116,15 +130,45 @@ impl Db {
         Ok(match self.backend {
             Backend::Sqlite => {
                 let turn = self.writer_turn.clone().lock_owned().await;
-                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, backend: self.backend, _turn: Some(turn) }
             }
-            Backend::Postgres => WriteTx { tx: self.pool.begin().await?, _turn: None },
+            Backend::Postgres => WriteTx { tx: self.pool.begin().await?, backend: self.backend, _turn: None },
         })
     }
 
-    /// Whether the database answers.
+    /// Whether the database answers (within the pool's acquire timeout).
     pub async fn is_healthy(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        let timeout = self.pool.options().get_acquire_timeout();
+        let ping = sqlx::query("SELECT 1").execute(&self.pool);
+        matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_)))
+    }
+}
+
+/// Connection pool settings; each has a flag.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long a request waits for a connection (or for the database to answer a new
+    /// one) before it fails: what bounds a request while the database is down.
+    pub acquire_timeout: Duration,
+}
+
+/// Applies the migrations. PostgreSQL serializes concurrent runs with an advisory
+/// lock; SQLite has none, so a process that starts beside another on a new file may
+/// find a migration half-way through someone else's transaction: it waits and tries
+/// again, and then finds it applied.
+async fn migrate(pool: &AnyPool) -> anyhow::Result<()> {
+    let mut attempt = 0;
+    loop {
+        match sqlx::migrate!().run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt < 5 => {
+                attempt += 1;
+                tracing::warn!(%error, attempt, "migrations failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
 }
 

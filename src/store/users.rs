@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
 use super::groups::{GroupRow, group_row};
-use super::{joined_permission, placeholders};
+use super::{WriteTx, joined_permission, placeholders};
 
 use crate::domain::{Permission, Role};
 use crate::error::{AppError, AppResult};
@@ -108,12 +108,21 @@ pub async fn count(conn: &mut AnyConnection) -> AppResult<i64> {
     Ok(sqlx::query("SELECT COUNT(*) FROM users").fetch_one(conn).await?.try_get(0)?)
 }
 
-/// How many ADMIN users are enabled: the last one may not be removed.
-pub async fn count_enabled_admins(conn: &mut AnyConnection) -> AppResult<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM users WHERE role = 'ADMIN' AND disabled = 0")
-        .fetch_one(conn)
-        .await?
-        .try_get(0)?)
+/// A user read to be changed: its row is locked until the transaction ends.
+pub async fn find_for_update(tx: &mut WriteTx, username: &str) -> AppResult<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1{}", tx.for_update());
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(&mut **tx).await?)
+}
+
+/// How many ADMIN users are enabled, locking them (in one order, so that two such
+/// transactions cannot deadlock) until the transaction ends: two concurrent
+/// demotions cannot both see the other admin and leave none.
+pub async fn lock_enabled_admins(tx: &mut WriteTx) -> AppResult<usize> {
+    let sql = format!(
+        "SELECT username FROM users WHERE role = 'ADMIN' AND disabled = 0 ORDER BY username{}",
+        tx.for_update()
+    );
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut **tx).await?.len())
 }
 
 /// A user as the permission check needs it: role, state, and groups with permissions.

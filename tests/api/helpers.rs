@@ -17,6 +17,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     config: Config,
     _dir: Arc<TempDir>,
+    /// Set when this app is a server process of its own (killed on drop).
+    _process: Option<tokio::process::Child>,
 }
 
 impl TestApp {
@@ -27,19 +29,60 @@ impl TestApp {
 
     /// A new app on its own empty database, its default test configuration changed by `configure`.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+        let (config, dir) = Self::fresh_config(configure).await;
+        Self::start(config, dir).await
+    }
+
+    /// Two server processes (the release binary's code, built for tests) starting at
+    /// the same moment on one new, empty database.
+    pub async fn spawn_two_processes_at_once() -> (TestApp, TestApp) {
+        let (config, dir) = Self::fresh_config(|_| {}).await;
+        tokio::join!(Self::start_process(config.clone(), dir.clone()), Self::start_process(config, dir))
+    }
+
+    /// Another server process on this app's database, as behind a load balancer.
+    pub async fn another_process(&self) -> TestApp {
+        Self::start_process(self.config.clone(), self._dir.clone()).await
+    }
+
+    /// Runs `mlte-graphql serve` on a free port and waits for it to say where it listens.
+    async fn start_process(config: Config, dir: Arc<TempDir>) -> TestApp {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mlte-graphql"))
+            .arg("serve")
+            .env("DATABASE_URL", &config.database_url)
+            .env("MLTE_LISTEN", "127.0.0.1:0")
+            .env("MLTE_JWT_SECRET", JWT_SECRET)
+            .env("MLTE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("RUST_LOG", "info")
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("server process starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next_line().await.expect("stderr").expect("the server says where it listens");
+            if let Some(addr) = line.split("listen=").nth(1) {
+                break addr.trim().parse().expect("an address");
+            }
+        };
+        // Keep draining the server's log so that it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        TestApp { addr, client: reqwest::Client::new(), config, _dir: dir, _process: Some(child) }
+    }
+
+    async fn fresh_config(configure: impl FnOnce(&mut Config)) -> (Config, Arc<TempDir>) {
         init_test_log();
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("mlte.db").display());
+        let url = match crate::DATABASE {
+            Database::Sqlite => format!("sqlite://{}", dir.path().join("mlte.db").display()),
+            Database::Postgres => postgres::fresh_schema().await,
+        };
         let mut config = Config::for_database(url);
         config.jwt_secret = Some(Secret::new(JWT_SECRET));
         config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
         configure(&mut config);
-        Self::start(config, Arc::new(dir)).await
-    }
-
-    /// A second server process on the same database, as behind a load balancer.
-    pub async fn another_process(&self) -> TestApp {
-        Self::start(self.config.clone(), self._dir.clone()).await
+        (config, Arc::new(dir))
     }
 
     async fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
@@ -47,7 +90,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         tokio::spawn(mlte_graphql::app::serve_on(listener, router, std::future::pending()));
-        TestApp { addr, client: reqwest::Client::new(), config, _dir: dir }
+        TestApp { addr, client: reqwest::Client::new(), config, _dir: dir, _process: None }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -127,6 +170,67 @@ impl TestApp {
             )
             .await;
         assert!(body["errors"].is_null(), "editUser failed: {body}");
+    }
+}
+
+/// The database a test binary runs its tests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Database {
+    Sqlite,
+    Postgres,
+}
+
+/// A schema of its own in the test PostgreSQL for each test.
+pub mod postgres {
+    use sqlx::{Connection, PgConnection, Row};
+
+    /// The test server; `MLTE_TEST_POSTGRES_URL` overrides it.
+    pub fn server_url() -> String {
+        std::env::var("MLTE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    }
+
+    /// A new empty schema, as a database URL whose search path is that schema. Without
+    /// a reachable server the PostgreSQL suite is skipped, loudly, unless CI=true.
+    pub async fn fresh_schema() -> String {
+        let server = server_url();
+        let mut conn = match PgConnection::connect(&server).await {
+            Ok(conn) => conn,
+            Err(error) if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("CI=true but PostgreSQL at {server} is not reachable: {error}")
+            }
+            Err(error) => {
+                eprintln!(
+                    "\nSKIPPED: the PostgreSQL suite needs PostgreSQL at {server} ({error}); set MLTE_TEST_POSTGRES_URL\n"
+                );
+                std::process::exit(0);
+            }
+        };
+        drop_schemas_of_finished_runs(&mut conn).await;
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let schema =
+            format!("mlte_test_{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut conn)
+            .await
+            .expect("create schema");
+        let separator = if server.contains('?') { '&' } else { '?' };
+        format!("{server}{separator}options[search_path]={schema}")
+    }
+
+    /// Schemas left by test processes that have ended.
+    async fn drop_schemas_of_finished_runs(conn: &mut PgConnection) {
+        let rows = sqlx::query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mlte\\_test\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .expect("list schemas");
+        for row in rows {
+            let schema: String = row.get(0);
+            let pid = schema.split('_').nth(2).unwrap_or("");
+            if !pid.is_empty() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut *conn).await;
+            }
+        }
     }
 }
 

@@ -1,9 +1,13 @@
-//! Integration tests: the real app over HTTP, a fresh database per test.
+//! Integration tests: the real app over HTTP, a fresh SQLite database per test.
+//! `tests/api_postgres.rs` runs the same modules on PostgreSQL.
+
+const DATABASE: helpers::Database = helpers::Database::Sqlite;
 
 mod groups;
 mod helpers;
 mod http;
 mod models;
+mod scale_out;
 mod schema;
 mod throttle;
 mod tokens;

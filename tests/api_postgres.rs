@@ -1,0 +1,25 @@
+//! The API suite of `tests/api/` again, on PostgreSQL: the same tests, each on a
+//! schema of its own. Without a reachable PostgreSQL it is skipped with a message,
+//! unless CI=true, where that is a failure. `MLTE_TEST_POSTGRES_URL` names the server
+//! (default `postgres://postgres@127.0.0.1:5432/test`).
+
+const DATABASE: helpers::Database = helpers::Database::Postgres;
+
+#[path = "api/groups.rs"]
+mod groups;
+#[path = "api/helpers.rs"]
+mod helpers;
+#[path = "api/http.rs"]
+mod http;
+#[path = "api/models.rs"]
+mod models;
+#[path = "api/scale_out.rs"]
+mod scale_out;
+#[path = "api/throttle.rs"]
+mod throttle;
+#[path = "api/tokens.rs"]
+mod tokens;
+#[path = "api/users.rs"]
+mod users;
+#[path = "api/validation.rs"]
+mod validation;
