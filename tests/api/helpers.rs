@@ -175,6 +175,7 @@ impl TestApp {
 
 /// The database a test binary runs its tests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // each test binary constructs one of them
 pub enum Database {
     Sqlite,
     Postgres,
