@@ -13,6 +13,8 @@ mod helpers;
 mod http;
 #[path = "api/models.rs"]
 mod models;
+#[path = "api/outage.rs"]
+mod outage;
 #[path = "api/scale_out.rs"]
 mod scale_out;
 #[path = "api/throttle.rs"]
