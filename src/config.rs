@@ -7,6 +7,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::auth::throttle::LoginLimits;
+use crate::graphql::QueryLimits;
+use crate::graphql::limits::DocumentLimits;
 use crate::store::PoolSettings;
 
 /// `mlte-graphql [serve|print-schema] [flags]`; every flag also reads its env variable.
@@ -51,6 +53,56 @@ pub struct Config {
     #[arg(long, env = "MLTE_ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<Secret>,
 
+    /// Largest request body in bytes (413 beyond, chunked bodies included).
+    #[arg(long, env = "MLTE_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Deepest selection nesting of a query.
+    #[arg(long, env = "MLTE_MAX_QUERY_DEPTH", default_value_t = 16, global = true)]
+    pub max_query_depth: usize,
+
+    /// Most fields one query may select, counted through fragments.
+    #[arg(long, env = "MLTE_MAX_QUERY_COMPLEXITY", default_value_t = 500, global = true)]
+    pub max_query_complexity: usize,
+
+    /// Deepest nesting of lists and objects in input values.
+    #[arg(long, env = "MLTE_MAX_INPUT_DEPTH", default_value_t = 16, global = true)]
+    pub max_input_depth: usize,
+
+    /// Most directives on one field.
+    #[arg(long, env = "MLTE_MAX_DIRECTIVES", default_value_t = 8, global = true)]
+    pub max_directives: usize,
+
+    /// Most aliased fields in one document.
+    #[arg(long, env = "MLTE_MAX_ALIASES", default_value_t = 30, global = true)]
+    pub max_aliases: usize,
+
+    /// Most root fields in one operation.
+    #[arg(long, env = "MLTE_MAX_ROOT_FIELDS", default_value_t = 20, global = true)]
+    pub max_root_fields: usize,
+
+    /// Turns off introspection and field suggestions.
+    #[arg(long, env = "MLTE_DISABLE_INTROSPECTION", global = true)]
+    pub disable_introspection: bool,
+
+    /// Seconds one request may take before it is answered 503.
+    #[arg(long, env = "MLTE_REQUEST_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub request_timeout_secs: u64,
+
+    /// Seconds a client has to send a request's headers, and then its body.
+    #[arg(long, env = "MLTE_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub read_timeout_secs: u64,
+
+    /// Argon2 computations run at once; default: one per core.
+    #[arg(long, env = "MLTE_ARGON2_CONCURRENCY", global = true)]
+    pub argon2_concurrency: Option<usize>,
+
+    /// Logins and password changes that may wait for Argon2; beyond, RATE_LIMITED.
+    #[arg(long, env = "MLTE_ARGON2_MAX_WAITING", default_value_t = 1000, global = true)]
+    pub argon2_max_waiting: usize,
+
     /// Most database connections this process opens.
     #[arg(long, env = "MLTE_DB_MAX_CONNECTIONS", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
@@ -84,6 +136,17 @@ impl Config {
         PoolSettings {
             max_connections: self.db_max_connections,
             acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
+        }
+    }
+
+    pub fn query_limits(&self) -> QueryLimits {
+        QueryLimits {
+            max_depth: self.max_query_depth,
+            max_complexity: self.max_query_complexity,
+            max_input_depth: self.max_input_depth,
+            max_directives: self.max_directives,
+            document: DocumentLimits { max_aliases: self.max_aliases, max_root_fields: self.max_root_fields },
+            introspection: !self.disable_introspection,
         }
     }
 

@@ -100,12 +100,12 @@ impl From<tokio::task::JoinError> for AppError {
 /// Errors raised as [`AppError`] keep their code; internal ones are logged here, once,
 /// and replaced by a generic message. Errors async-graphql raises itself (bad
 /// syntax, unknown fields, wrongly typed variables) are the client's: BAD_USER_INPUT.
-pub fn assign_codes(errors: &mut [async_graphql::ServerError]) {
+pub fn assign_codes(errors: &mut [async_graphql::ServerError], request_id: &str) {
     for error in errors {
         let (code, retry_after) = match error.source::<AppError>() {
             Some(app @ AppError::Internal(_)) => {
                 app.log_if_internal();
-                error.message = "internal server error".to_owned();
+                error.message = format!("internal server error (request {request_id})");
                 ("INTERNAL_SERVER_ERROR", None)
             }
             Some(app @ AppError::RateLimited { retry_after_secs }) => (app.code(), Some(*retry_after_secs)),
@@ -114,6 +114,9 @@ pub fn assign_codes(errors: &mut [async_graphql::ServerError]) {
         };
         let extensions = error.extensions.get_or_insert_with(Default::default);
         extensions.set("code", code);
+        if code == "INTERNAL_SERVER_ERROR" {
+            extensions.set("requestId", request_id);
+        }
         if let Some(secs) = retry_after {
             extensions.set("retryAfter", secs);
         }

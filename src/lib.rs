@@ -1,6 +1,6 @@
 //! mlte-graphql: MLTE's users, groups, models and permissions, served as GraphQL.
 
-/// Routes, start-up and shutdown; the one place the app is built.
+/// Shared state, start-up and serving; the one place the app is built.
 pub mod app;
 /// Who is calling and what they may do: passwords, tokens, the permission check.
 pub mod auth;
@@ -12,6 +12,8 @@ pub mod domain;
 pub mod error;
 /// The GraphQL schema, resolvers, guards and loaders.
 pub mod graphql;
+/// Routes and the limits every HTTP request passes through.
+pub mod http;
 /// All SQL, one module per resource.
 pub mod store;
 

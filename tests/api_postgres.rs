@@ -7,6 +7,8 @@ const DATABASE: helpers::Database = helpers::Database::Postgres;
 
 #[path = "api/groups.rs"]
 mod groups;
+#[path = "api/hardening.rs"]
+mod hardening;
 #[path = "api/helpers.rs"]
 mod helpers;
 #[path = "api/http.rs"]

@@ -79,6 +79,7 @@ pub async fn login(
     db: &Db,
     keys: &TokenKeys,
     limits: &LoginLimits,
+    hasher: &password::Hasher,
     attempt: LoginAttempt<'_>,
 ) -> AppResult<IssuedToken> {
     let LoginAttempt { username, password, address } = attempt;
@@ -95,7 +96,7 @@ pub async fn login(
         None
     } else {
         let user = users::find(&mut *db.conn().await?, username).await?;
-        let matches = password::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+        let matches = hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
         user.filter(|_| matches)
     };
     let Some(user) = user else {

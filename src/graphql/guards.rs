@@ -12,28 +12,32 @@ use crate::domain::{Method, Permission, ResourceType};
 use crate::error::{AppError, AppResult};
 use crate::graphql::{data, state};
 
-/// What the HTTP layer hands each request: its bearer token and client address, and
-/// a slot for the caller.
-#[derive(Default)]
-pub struct RequestAuth {
+/// What the HTTP layer hands each request: its bearer token, client address and id,
+/// and a slot for the caller.
+pub struct RequestContext {
     bearer: Option<String>,
     client_address: Option<IpAddr>,
+    request_id: String,
     caller: OnceCell<AppResult<Caller>>,
 }
 
-impl RequestAuth {
-    pub fn new(bearer: Option<String>, client_address: Option<IpAddr>) -> Self {
-        RequestAuth { bearer, client_address, caller: OnceCell::new() }
+impl RequestContext {
+    pub fn new(bearer: Option<String>, client_address: Option<IpAddr>, request_id: String) -> Self {
+        RequestContext { bearer, client_address, request_id, caller: OnceCell::new() }
     }
 
     pub fn client_address(&self) -> Option<IpAddr> {
         self.client_address
     }
+
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
 }
 
 /// The authenticated caller of this request, loaded on first use.
 pub async fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
-    let request = data::<RequestAuth>(ctx)?;
+    let request = data::<RequestContext>(ctx)?;
     let state = state(ctx)?;
     let result =
         request.caller.get_or_init(|| auth::authenticate(&state.db, &state.keys, request.bearer.as_deref())).await;

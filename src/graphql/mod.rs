@@ -3,6 +3,7 @@
 
 pub mod groups;
 pub mod guards;
+pub mod limits;
 pub mod loaders;
 pub mod models;
 pub mod types;
@@ -13,25 +14,9 @@ use std::sync::{Arc, LazyLock};
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Name, PathSegment, Schema, SchemaBuilder, Value};
 
-use crate::auth::throttle::LoginLimits;
-use crate::auth::token::TokenKeys;
-use crate::auth::{self, IssuedToken, LoginAttempt};
+use crate::app::AppState;
 use crate::error::{AppError, AppResult, assign_codes};
-use crate::store::Db;
-
-/// What every resolver and handler shares.
-pub struct AppState {
-    pub db: Db,
-    pub keys: TokenKeys,
-    pub login_limits: LoginLimits,
-}
-
-impl AppState {
-    /// Logs in with this state's database, keys and limits.
-    pub async fn login(&self, attempt: LoginAttempt<'_>) -> AppResult<IssuedToken> {
-        auth::login(&self.db, &self.keys, &self.login_limits, attempt).await
-    }
-}
+use limits::DocumentLimits;
 
 #[derive(MergedObject, Default)]
 pub struct Query(users::UserQuery, models::ModelQuery, groups::GroupQuery);
@@ -46,22 +31,46 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
-/// The schema serving `state`.
-pub fn schema(state: Arc<AppState>) -> AppSchema {
-    schema_builder().data(state).finish()
+/// How much one request may ask for; each has a flag.
+#[derive(Debug, Clone)]
+pub struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Nesting of input values (lists and objects inside arguments).
+    pub max_input_depth: usize,
+    pub max_directives: usize,
+    pub document: DocumentLimits,
+    /// Off: no introspection and no "did you mean" suggestions.
+    pub introspection: bool,
 }
 
-/// Runs one GraphQL request for the caller `auth` describes, with fresh loaders, and
+/// The schema serving `state` within `limits`.
+pub fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
+    let mut builder = schema_builder()
+        .data(state)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(limits.max_input_depth)
+        .limit_directives(limits.max_directives)
+        .extension(limits.document);
+    if !limits.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// Runs one GraphQL request for the caller `context` describes, with fresh loaders, and
 /// gives every error its `extensions.code`.
 pub async fn execute(
     schema: &AppSchema,
     state: &Arc<AppState>,
     request: async_graphql::Request,
-    auth: guards::RequestAuth,
+    context: guards::RequestContext,
 ) -> async_graphql::Response {
-    let request = request.data(auth).data(loaders::Loaders::new(&state.db));
+    let request_id = context.request_id().to_owned();
+    let request = request.data(context).data(loaders::Loaders::new(&state.db));
     let mut response = schema.execute(request).await;
-    assign_codes(&mut response.errors);
+    assign_codes(&mut response.errors, &request_id);
     null_failed_fields(&mut response);
     response
 }

@@ -2,12 +2,12 @@
 
 use async_graphql::{Context, MaybeUndefined, Object};
 
-use super::guards::{RequestAuth, Requires, caller};
+use super::guards::{RequestContext, Requires, caller};
 use super::loaders::Loaders;
 use super::types::{CreateUserInput, EditUserInput, Token, User};
 use super::{data, state};
 use crate::auth::policy::{self, Access};
-use crate::auth::{LoginAttempt, password, token};
+use crate::auth::{LoginAttempt, token};
 use crate::config::Secret;
 use crate::domain::validate::{self, ME};
 use crate::domain::{Method, ResourceType, Role};
@@ -30,6 +30,11 @@ impl UserQuery {
     #[graphql(guard = "Requires::permission(ResourceType::User, Some(&username), Method::Get)")]
     async fn user(&self, ctx: &Context<'_>, username: String) -> AppResult<Option<User>> {
         let caller = caller(ctx).await?;
+        // Lets the tests see what a panicking resolver costs; compiled for them only.
+        #[cfg(feature = "test-hooks")]
+        if username == "panic-for-test" {
+            panic!("the test hook panicked");
+        }
         find(ctx, caller.resolve(&username)).await.map(Some)
     }
 
@@ -57,7 +62,7 @@ pub struct UserMutation;
 impl UserMutation {
     /// Exchange a username and password for a bearer token. Needs no token.
     async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> AppResult<Token> {
-        let address = data::<RequestAuth>(ctx)?.client_address();
+        let address = data::<RequestContext>(ctx)?.client_address();
         let attempt = LoginAttempt { username: &username, password: Secret::new(password), address };
         Ok(state(ctx)?.login(attempt).await?.into())
     }
@@ -65,7 +70,7 @@ impl UserMutation {
     #[graphql(guard = "Requires::permission(ResourceType::User, Some(&input.username), Method::Post)")]
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> AppResult<User> {
         let caller = caller(ctx).await?;
-        let db = &state(ctx)?.db;
+        let state = state(ctx)?;
         validate::username(&input.username)?;
         validate::password(&input.password)?;
         validate_profile(input.email.as_deref(), input.full_name.as_deref())?;
@@ -79,7 +84,7 @@ impl UserMutation {
             return Err(AppError::forbidden("only an ADMIN may set role, groups or disabled"));
         }
 
-        let password_hash = password::hash(Secret::new(input.password)).await?;
+        let password_hash = state.hasher.hash(Secret::new(input.password)).await?;
         let row = users::UserRow {
             username: input.username,
             password_hash,
@@ -89,7 +94,7 @@ impl UserMutation {
             role,
             token_version: token::new_version(),
         };
-        let mut tx = db.begin_write().await?;
+        let mut tx = state.db.begin_write().await?;
         require_groups(&mut tx, &extra_groups).await?;
         users::insert(&mut tx, &row).await?;
         if role == Role::Regular {
@@ -103,7 +108,8 @@ impl UserMutation {
     #[graphql(guard = "Requires::permission(ResourceType::User, Some(&input.username), Method::Put)")]
     async fn edit_user(&self, ctx: &Context<'_>, input: EditUserInput) -> AppResult<User> {
         let caller = caller(ctx).await?;
-        let db = &state(ctx)?.db;
+        let state = state(ctx)?;
+        let db = &state.db;
         let target = caller.resolve(&input.username).to_owned();
         if let MaybeUndefined::Value(email) = &input.email {
             validate::email(email)?;
@@ -140,11 +146,11 @@ impl UserMutation {
                     let current = input.current_password.ok_or_else(|| {
                         AppError::bad_input("currentPassword is required to change your own password")
                     })?;
-                    if !password::verify(Secret::new(current), Some(before.password_hash.clone())).await? {
+                    if !state.hasher.verify(Secret::new(current), Some(before.password_hash.clone())).await? {
                         return Err(AppError::forbidden("currentPassword is wrong"));
                     }
                 }
-                Some(password::hash(Secret::new(new_password)).await?)
+                Some(state.hasher.hash(Secret::new(new_password)).await?)
             }
             None => None,
         };

@@ -86,10 +86,10 @@ impl TestApp {
     }
 
     async fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
-        let router = mlte_graphql::app::build(&config).await.expect("app builds");
+        let app = mlte_graphql::app::build(&config).await.expect("app builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(mlte_graphql::app::serve_on(listener, router, std::future::pending()));
+        tokio::spawn(app.serve_on(listener, std::future::pending()));
         TestApp { addr, client: reqwest::Client::new(), config, _dir: dir, _process: None }
     }
 

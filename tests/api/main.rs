@@ -4,6 +4,7 @@
 const DATABASE: helpers::Database = helpers::Database::Sqlite;
 
 mod groups;
+mod hardening;
 mod helpers;
 mod http;
 mod models;

@@ -1,0 +1,135 @@
+//! Checks on a parsed document before anything runs: caps on aliases and root
+//! fields, at most one `login` per document, and no control character in any string
+//! input (RULES §5), whether written inline or sent as a variable. A refused request
+//! executes nothing.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::{ExecutableDocument, Field, OperationType, Selection, SelectionSet};
+use async_graphql::{Name, ServerError, ServerResult, Value, Variables};
+
+use crate::error::AppError;
+
+/// The caps; each has a flag.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentLimits {
+    /// Aliased fields in one document: aliases are how one request asks many times.
+    pub max_aliases: usize,
+    /// Root fields of one operation, fragments included.
+    pub max_root_fields: usize,
+}
+
+impl ExtensionFactory for DocumentLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(*self)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for DocumentLimits {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        if variables.iter().any(|(_, value)| has_control_char(value)) {
+            return Err(refuse("variables must not contain control characters"));
+        }
+        let document = next.run(ctx, query, variables).await?;
+        self.check(&document)?;
+        Ok(document)
+    }
+}
+
+impl DocumentLimits {
+    fn check(&self, document: &ExecutableDocument) -> ServerResult<()> {
+        let fragment_sets = document.fragments.values().map(|f| &f.node.selection_set.node);
+        let all_sets: Vec<&SelectionSet> =
+            document.operations.iter().map(|(_, op)| &op.node.selection_set.node).chain(fragment_sets).collect();
+        let mut aliases = 0;
+        for set in &all_sets {
+            let mut control_chars = false;
+            walk_fields(set, &mut |field| {
+                aliases += usize::from(field.alias.is_some());
+                control_chars |= field.arguments.iter().any(|(_, value)| {
+                    // Variables are checked on their own; here they stand for nothing.
+                    let inline = value.node.clone().into_const_with(|_| Ok::<_, std::convert::Infallible>(Value::Null));
+                    inline.is_ok_and(|inline| has_control_char(&inline))
+                });
+            });
+            if control_chars {
+                return Err(refuse("arguments must not contain control characters"));
+            }
+        }
+        if aliases > self.max_aliases {
+            return Err(refuse(format!("at most {} aliases per document", self.max_aliases)));
+        }
+        for (_, operation) in document.operations.iter() {
+            let mut root_fields = Vec::new();
+            root_fields_of(document, &operation.node.selection_set.node, &mut HashSet::new(), &mut root_fields);
+            if root_fields.len() > self.max_root_fields {
+                return Err(refuse(format!("at most {} root fields per operation", self.max_root_fields)));
+            }
+            let logins = root_fields.iter().filter(|name| name.as_str() == "login").count();
+            if operation.node.ty == OperationType::Mutation && logins > 1 {
+                return Err(refuse("at most one login per document"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every field written in `set` and below it, fragments' own sets excepted.
+fn walk_fields(set: &SelectionSet, visit: &mut impl FnMut(&Field)) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                visit(&field.node);
+                walk_fields(&field.node.selection_set.node, visit);
+            }
+            Selection::InlineFragment(fragment) => walk_fields(&fragment.node.selection_set.node, visit),
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
+/// The names of the root fields `set` selects, through fragments, each fragment once.
+fn root_fields_of(document: &ExecutableDocument, set: &SelectionSet, seen: &mut HashSet<Name>, out: &mut Vec<Name>) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => out.push(field.node.name.node.clone()),
+            Selection::InlineFragment(fragment) => {
+                root_fields_of(document, &fragment.node.selection_set.node, seen, out)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                if seen.insert(name.clone())
+                    && let Some(fragment) = document.fragments.get(name)
+                {
+                    root_fields_of(document, &fragment.node.selection_set.node, seen, out);
+                }
+            }
+        }
+    }
+}
+
+fn has_control_char(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.chars().any(char::is_control),
+        Value::List(items) => items.iter().any(has_control_char),
+        Value::Object(map) => map.values().any(has_control_char),
+        _ => false,
+    }
+}
+
+/// A BAD_USER_INPUT error for the whole request.
+fn refuse(message: impl Into<String>) -> ServerError {
+    let error = AppError::bad_input(message);
+    let mut server_error = ServerError::new(error.to_string(), None);
+    server_error.source = Some(Arc::new(error));
+    server_error
+}
