@@ -1,19 +1,91 @@
-//! `/graphql` over HTTP, as the GraphQL-over-HTTP spec and RULES §1 say.
+//! `/graphql` over HTTP, as the GraphQL-over-HTTP spec and RULES §1 say: JSON in,
+//! `application/graphql-response+json` out when the client accepts it (request errors
+//! then get 4xx), `application/json` otherwise (200 for every well-formed request).
 
 use std::net::SocketAddr;
 
-use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Http, RequestId};
+use super::{Http, RequestId, playground};
 use crate::graphql::{self, guards::RequestContext};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// The media type a response is written in, chosen from the request's `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// `application/graphql-response+json`: status codes tell request errors apart.
+    GraphqlResponse,
+    /// `application/json`: 200 for every well-formed request, errors in the body.
+    Json,
+}
+
+impl Format {
+    /// `None` when the client accepts neither (406).
+    fn negotiate(headers: &HeaderMap) -> Option<Format> {
+        let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+            return Some(Format::Json);
+        };
+        let mut json = false;
+        for range in accept.split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let refused = parts.any(|p| p.trim().replace(' ', "") == "q=0");
+            match media.as_str() {
+                _ if refused => {}
+                GRAPHQL_RESPONSE_JSON => return Some(Format::GraphqlResponse),
+                "application/json" | "application/*" | "*/*" => json = true,
+                _ => {}
+            }
+        }
+        json.then_some(Format::Json)
+    }
+
+    fn content_type(self) -> HeaderValue {
+        match self {
+            Format::GraphqlResponse => HeaderValue::from_static("application/graphql-response+json; charset=utf-8"),
+            Format::Json => HeaderValue::from_static("application/json; charset=utf-8"),
+        }
+    }
+
+    /// A response of this format. GraphQL responses are per caller and may hold
+    /// tokens: never cached.
+    fn respond(self, status: StatusCode, body: impl serde::Serialize) -> Response {
+        let headers = [
+            (header::CONTENT_TYPE, self.content_type()),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ];
+        (status, headers, Json(body)).into_response()
+    }
+
+    /// The executed request's response. Without `data` it was a request error
+    /// (unparsable, invalid, refused by a limit): 400 in the GraphQL response format.
+    fn graphql(self, response: async_graphql::Response) -> Response {
+        let request_error =
+            response.data == async_graphql::Value::Null && response.errors.iter().all(|e| e.path.is_empty());
+        let status = match self {
+            Format::GraphqlResponse if request_error && !response.errors.is_empty() => StatusCode::BAD_REQUEST,
+            _ => StatusCode::OK,
+        };
+        self.respond(status, response)
+    }
+
+    /// A refusal before anything ran.
+    fn refuse(self, status: StatusCode, message: &str) -> Response {
+        self.respond(status, json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] }))
+    }
+}
+
+fn not_acceptable() -> Response {
+    Format::Json.refuse(StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json")
+}
 
 /// The bearer token of `Authorization: Bearer …`, if any.
 fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -22,20 +94,37 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
-/// GraphQL responses are per caller and may hold tokens: never cached.
-fn graphql_response(response: async_graphql::Response) -> Response {
-    ([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(response)).into_response()
-}
-
-/// A transport-level refusal: the request was not executed.
-fn request_error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] })))
-        .into_response()
-}
-
 /// What a request brings to the resolvers: its token, client address and id.
 fn request_context(headers: &HeaderMap, client: &ConnectInfo<SocketAddr>, id: &RequestId) -> RequestContext {
     RequestContext::new(bearer(headers), Some(client.ip()), id.0.clone())
+}
+
+/// The body of a GraphQL POST, checked field by field: the spec wants a 400 for
+/// a missing or non-string query and for non-object variables or extensions.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostBody {
+    query: String,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    extensions: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl PostBody {
+    fn into_request(self) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(self.query);
+        if let Some(name) = self.operation_name {
+            request = request.operation_name(name);
+        }
+        if let Some(variables) = self.variables {
+            request = request.variables(async_graphql::Variables::from_json(serde_json::Value::Object(variables)));
+        }
+        let _ = self.extensions; // accepted, none understood
+        request
+    }
 }
 
 /// `POST /graphql`: one JSON request object (a batch, another content type, or a body
@@ -47,9 +136,10 @@ pub(super) async fn post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let Some(format) = Format::negotiate(&headers) else { return not_acceptable() };
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => return request_error(rejection.status(), "the request body could not be read"),
+        Err(rejection) => return format.refuse(rejection.status(), "the request body could not be read"),
     };
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -57,20 +147,16 @@ pub(super) async fn post(
         .and_then(|v| v.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
     if !is_json {
-        return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
+        return format.refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     }
-    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
-        Ok(request) if !request.query.is_empty() => request,
+    let request = match serde_json::from_slice::<PostBody>(&body) {
+        Ok(body) if !body.query.is_empty() => body.into_request(),
         _ => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                "the body must be one JSON object {query, variables, operationName}",
-            );
+            let message = "the body must be one JSON object {query, variables, operationName, extensions}";
+            return format.refuse(StatusCode::BAD_REQUEST, message);
         }
     };
-    graphql_response(
-        graphql::execute(&http.schema, &http.state, request, request_context(&headers, &client, &id)).await,
-    )
+    format.graphql(graphql::execute(&http.schema, &http.state, request, request_context(&headers, &client, &id)).await)
 }
 
 #[derive(Deserialize)]
@@ -79,9 +165,10 @@ pub(super) struct GetParams {
     query: Option<String>,
     variables: Option<String>,
     operation_name: Option<String>,
+    extensions: Option<String>,
 }
 
-/// `GET /graphql`: queries only; a browser without a query gets GraphiQL.
+/// `GET /graphql`: queries only; a browser without a query gets the playground.
 pub(super) async fn get(
     State(http): State<Http>,
     client: ConnectInfo<SocketAddr>,
@@ -89,37 +176,31 @@ pub(super) async fn get(
     headers: HeaderMap,
     params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(params)) = params else {
-        return request_error(StatusCode::BAD_REQUEST, "malformed query string");
-    };
-    let Some(query) = params.query else {
-        let wants_html = headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
-        if wants_html {
-            return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
-        }
-        return request_error(StatusCode::BAD_REQUEST, "the query parameter is required");
-    };
-    let mut request = async_graphql::Request::new(query);
-    if let Some(name) = params.operation_name {
-        request = request.operation_name(name);
+    let wants_html =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    let params = params.ok().map(|Query(params)| params);
+    if wants_html && params.as_ref().is_none_or(|p| p.query.is_none()) {
+        return playground::index();
     }
-    if let Some(variables) = params.variables {
-        match serde_json::from_str(&variables) {
-            Ok(variables) => request = request.variables(async_graphql::Variables::from_json(variables)),
-            Err(_) => return request_error(StatusCode::BAD_REQUEST, "variables must be a JSON object"),
-        }
-    }
+    let Some(format) = Format::negotiate(&headers) else { return not_acceptable() };
+    let Some(params) = params else { return format.refuse(StatusCode::BAD_REQUEST, "malformed query string") };
+    let Some(query) = params.query.filter(|q| !q.is_empty()) else {
+        return format.refuse(StatusCode::BAD_REQUEST, "the query parameter is required");
+    };
+    let object = |text: &Option<String>| match text {
+        None => Ok(None),
+        Some(text) => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).map(Some),
+    };
+    let (Ok(variables), Ok(extensions)) = (object(&params.variables), object(&params.extensions)) else {
+        return format.refuse(StatusCode::BAD_REQUEST, "variables and extensions must be JSON objects");
+    };
+    let mut request = PostBody { query, operation_name: params.operation_name, variables, extensions }.into_request();
     if is_mutation(&mut request) {
-        let mut response = request_error(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST");
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut response = format.refuse(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
-    graphql_response(
-        graphql::execute(&http.schema, &http.state, request, request_context(&headers, &client, &id)).await,
-    )
+    format.graphql(graphql::execute(&http.schema, &http.state, request, request_context(&headers, &client, &id)).await)
 }
 
 /// Whether the operation a request would run is anything but a query. A document
@@ -135,4 +216,26 @@ fn is_mutation(request: &mut async_graphql::Request) -> bool {
         (DocumentOperations::Multiple(_), None) => None,
     };
     operation.is_some_and(|op| op.node.ty != OperationType::Query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> Option<Format> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        Format::negotiate(&headers)
+    }
+
+    #[test]
+    fn the_response_format_follows_accept() {
+        assert_eq!(Format::negotiate(&HeaderMap::new()), Some(Format::Json));
+        assert_eq!(accept("application/graphql-response+json"), Some(Format::GraphqlResponse));
+        assert_eq!(accept("application/json, application/graphql-response+json;q=0.9"), Some(Format::GraphqlResponse));
+        assert_eq!(accept("application/json"), Some(Format::Json));
+        assert_eq!(accept("*/*"), Some(Format::Json));
+        assert_eq!(accept("text/html"), None);
+        assert_eq!(accept("application/json;q=0"), None);
+    }
 }

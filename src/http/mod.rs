@@ -2,6 +2,7 @@
 //! a request id, a caught panic, a time limit, a body size and read-time limit.
 
 mod graphql;
+mod playground;
 mod token;
 
 use std::panic::AssertUnwindSafe;
