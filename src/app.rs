@@ -65,6 +65,11 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         max_body_bytes: config.max_body_bytes,
         request_timeout: Duration::from_secs(config.request_timeout_secs),
         body_read_timeout: read_timeout,
+        cors_origins: config
+            .cors_origins
+            .iter()
+            .map(|origin| origin.trim().parse().map_err(|_| anyhow::anyhow!("bad CORS origin {origin:?}")))
+            .collect::<anyhow::Result<_>>()?,
     };
     Ok(App { router: http::router(http, limits), header_read_timeout: read_timeout })
 }

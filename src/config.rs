@@ -103,6 +103,10 @@ pub struct Config {
     #[arg(long, env = "MLTE_ARGON2_MAX_WAITING", default_value_t = 1000, global = true)]
     pub argon2_max_waiting: usize,
 
+    /// Origins (comma-separated) whose pages may call the API from a browser; none by default.
+    #[arg(long = "cors-origin", env = "MLTE_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
     /// Most database connections this process opens.
     #[arg(long, env = "MLTE_DB_MAX_CONNECTIONS", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]

@@ -10,13 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::FutureExt;
 use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
@@ -31,18 +32,20 @@ pub struct Http {
 }
 
 /// Limits on one HTTP request; each has a flag.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// Time to answer; past it, 503.
     pub request_timeout: Duration,
     /// Time to send the body once the headers are in.
     pub body_read_timeout: Duration,
+    /// Browser origins allowed to call the API (CORS); empty: none.
+    pub cors_origins: Vec<HeaderValue>,
 }
 
 /// Every route behind every layer.
 pub fn router(http: Http, limits: HttpLimits) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/api/token", post(token::grant))
         .route("/health", get(health))
@@ -55,7 +58,19 @@ pub fn router(http: Http, limits: HttpLimits) -> Router {
             tracing::info_span!("request", request.id = %id, http.method = %request.method(), http.path = %request.uri().path())
         }))
         .layer(middleware::from_fn(assign_request_id))
-        .with_state(http)
+        .with_state(http);
+    if limits.cors_origins.is_empty() {
+        return router;
+    }
+    // Answers preflights itself, so OPTIONS never reaches the routes.
+    router.layer(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(limits.cors_origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+            .expose_headers([HeaderName::from_static("x-request-id")])
+            .max_age(Duration::from_secs(600)),
+    )
 }
 
 /// A random id per request: in the log span, the `x-request-id` response header, and

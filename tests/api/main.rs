@@ -3,6 +3,7 @@
 
 const DATABASE: helpers::Database = helpers::Database::Sqlite;
 
+mod cors;
 mod groups;
 mod hardening;
 mod helpers;
