@@ -27,6 +27,44 @@ pub enum Command {
     Serve,
     /// Print the GraphQL schema (SDL) and exit.
     PrintSchema,
+    /// Manage users directly in the database (for operators; no server needed).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Operator commands on the database named by `DATABASE_URL`. Passwords are read
+/// from standard input.
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; its password is read from stdin.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::Regular)]
+        role: RoleArg,
+    },
+    /// Set a user's password (read from stdin); its tokens stop working and its
+    /// failed-login lock is lifted.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Disable a user (not the last enabled admin).
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Regular,
 }
 
 /// Everything the server needs to start.

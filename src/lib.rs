@@ -1,5 +1,7 @@
 //! mlte-graphql: MLTE's users, groups, models and permissions, served as GraphQL.
 
+/// Operator commands on the database (`mlte-graphql user …`).
+pub mod admin;
 /// Shared state, start-up and serving; the one place the app is built.
 pub mod app;
 /// Who is calling and what they may do: passwords, tokens, the permission check.

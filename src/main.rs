@@ -7,9 +7,16 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::PrintSchema) = cli.command {
-        print!("{}", mlte_graphql::schema_sdl());
-        return Ok(());
+    match &cli.command {
+        Some(Command::PrintSchema) => {
+            print!("{}", mlte_graphql::schema_sdl());
+            return Ok(());
+        }
+        Some(Command::User(command)) => {
+            println!("{}", mlte_graphql::admin::run(command, &cli.config, std::io::stdin()).await?);
+            return Ok(());
+        }
+        Some(Command::Serve) | None => {}
     }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))

@@ -15,6 +15,8 @@ mod helpers;
 mod http;
 #[path = "api/models.rs"]
 mod models;
+#[path = "api/operator.rs"]
+mod operator;
 #[path = "api/outage.rs"]
 mod outage;
 #[path = "api/scale_out.rs"]

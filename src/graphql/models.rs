@@ -5,7 +5,7 @@ use async_graphql::{Context, Object};
 use super::guards::{Requires, caller};
 use super::state;
 use super::types::Model;
-use crate::auth::policy::{self, Access};
+use crate::auth::policy::{self, GroupAccess};
 use crate::domain::{Method, Permission, ResourceType, validate};
 use crate::error::{AppError, AppResult};
 use crate::store::{groups, models};
@@ -51,7 +51,7 @@ impl ModelMutation {
         let mut tx = state(ctx)?.db.begin_write().await?;
         models::insert(&mut tx, &id).await?;
         let mut own = Vec::new();
-        for access in [Access::Read, Access::Edit] {
+        for access in [GroupAccess::Read, GroupAccess::Edit] {
             let group = policy::owned_group(access, ResourceType::Model, &id);
             own.push(groups::create_owned(&mut tx, &group, ResourceType::Model, &id).await?);
         }

@@ -6,7 +6,7 @@ use super::guards::{RequestContext, Requires, caller};
 use super::loaders::Loaders;
 use super::types::{CreateUserInput, EditUserInput, Token, User};
 use super::{data, state};
-use crate::auth::policy::{self, Access};
+use crate::auth::policy;
 use crate::auth::{LoginAttempt, token};
 use crate::config::Secret;
 use crate::domain::validate::{self, ME};
@@ -30,10 +30,12 @@ impl UserQuery {
     #[graphql(guard = "Requires::permission(ResourceType::User, Some(&username), Method::Get)")]
     async fn user(&self, ctx: &Context<'_>, username: String) -> AppResult<Option<User>> {
         let caller = caller(ctx).await?;
-        // Lets the tests see what a panicking resolver costs; compiled for them only.
+        // Lets the tests see what a panicking or slow resolver costs; compiled for them only.
         #[cfg(feature = "test-hooks")]
-        if username == "panic-for-test" {
-            panic!("the test hook panicked");
+        match username.as_str() {
+            "panic-for-test" => panic!("the test hook panicked"),
+            "sleep-for-test" => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+            _ => {}
         }
         find(ctx, caller.resolve(&username)).await.map(Some)
     }
@@ -95,12 +97,7 @@ impl UserMutation {
             token_version: token::new_version(),
         };
         let mut tx = state.db.begin_write().await?;
-        require_groups(&mut tx, &extra_groups).await?;
-        users::insert(&mut tx, &row).await?;
-        if role == Role::Regular {
-            join_regular_defaults(&mut tx, &row.username).await?;
-        }
-        groups::add_member(&mut tx, &row.username, &extra_groups).await?;
+        users::create(&mut tx, &row, &extra_groups).await?;
         tx.commit().await?;
         Ok(User::from(row))
     }
@@ -184,10 +181,10 @@ impl UserMutation {
         }
         users::update(&mut tx, &after).await?;
         if before.role == Role::Admin && after.role == Role::Regular {
-            join_regular_defaults(&mut tx, &target).await?;
+            users::join_regular_defaults(&mut tx, &target).await?;
         }
         if let Some(groups) = &input.groups {
-            require_groups(&mut tx, groups).await?;
+            groups::require_existing(&mut tx, groups).await?;
             groups::replace_memberships(&mut tx, &target, groups).await?;
         }
         tx.commit().await?;
@@ -255,25 +252,4 @@ fn validate_profile(email: Option<&str>, full_name: Option<&str>) -> AppResult<(
 
 fn validate_names(field: &str, names: &[String]) -> AppResult<()> {
     names.iter().try_for_each(|name| validate::no_control_chars(field, name))
-}
-
-/// Every group named must exist (RULES §5).
-async fn require_groups(conn: &mut Conn, names: &[String]) -> AppResult<()> {
-    let missing = groups::missing(conn, names).await?;
-    if missing.is_empty() { Ok(()) } else { Err(AppError::bad_input(format!("no such group: {}", missing.join(", ")))) }
-}
-
-/// What a REGULAR user starts with (RULES §4): the default groups, and its own
-/// read and edit groups, created now unless it already owns them.
-async fn join_regular_defaults(conn: &mut Conn, username: &str) -> AppResult<()> {
-    let defaults: Vec<String> = policy::REGULAR_USER_DEFAULT_GROUPS.iter().map(|g| g.to_string()).collect();
-    groups::add_member(conn, username, &defaults).await?;
-    let mut own = groups::owned_by(conn, ResourceType::User, username).await?;
-    if own.is_empty() {
-        for access in [Access::Read, Access::Edit] {
-            let group = policy::owned_group(access, ResourceType::User, username);
-            own.push(groups::create_owned(conn, &group, ResourceType::User, username).await?);
-        }
-    }
-    groups::add_member(conn, username, &own).await
 }

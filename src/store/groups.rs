@@ -32,6 +32,12 @@ pub async fn missing(conn: &mut AnyConnection, names: &[String]) -> AppResult<Ve
     Ok(names.iter().filter(|n| !found.contains(n)).cloned().collect())
 }
 
+/// BAD_USER_INPUT unless every group named exists (RULES §5).
+pub async fn require_existing(conn: &mut AnyConnection, names: &[String]) -> AppResult<()> {
+    let missing = missing(conn, names).await?;
+    if missing.is_empty() { Ok(()) } else { Err(AppError::bad_input(format!("no such group: {}", missing.join(", ")))) }
+}
+
 /// Creates the group a resource owns and returns the name it got: MLTE's name when
 /// free, else the first free disambiguated one, so that a group made for another
 /// resource (or by hand) is never reused and its rights never handed over.

@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
-use super::groups::{GroupRow, group_row};
+use super::groups::{self, GroupRow, group_row};
 use super::{WriteTx, joined_permission, placeholders};
 
-use crate::domain::{Permission, Role};
+use crate::auth::policy::{self, GroupAccess};
+use crate::domain::{Permission, ResourceType, Role};
 use crate::error::{AppError, AppResult};
 
 /// A stored user, hash included: never handed to the GraphQL layer as is.
@@ -78,6 +79,32 @@ pub async fn insert(conn: &mut AnyConnection, user: &UserRow) -> AppResult<()> {
         .await
         .map_err(|e| AppError::from_insert(e, || format!("user {:?}", user.username)))?;
     Ok(())
+}
+
+/// Creates a user with the groups RULES §4 gives it (a REGULAR user's defaults and
+/// its own read and edit groups) and `extra_groups`, which must exist.
+pub async fn create(conn: &mut AnyConnection, user: &UserRow, extra_groups: &[String]) -> AppResult<()> {
+    groups::require_existing(conn, extra_groups).await?;
+    insert(conn, user).await?;
+    if user.role == Role::Regular {
+        join_regular_defaults(conn, &user.username).await?;
+    }
+    groups::add_member(conn, &user.username, extra_groups).await
+}
+
+/// What a REGULAR user starts with (RULES §4): the default groups, and its own read
+/// and edit groups, created now unless it already owns them (an admin demoted).
+pub async fn join_regular_defaults(conn: &mut AnyConnection, username: &str) -> AppResult<()> {
+    let defaults: Vec<String> = policy::REGULAR_USER_DEFAULT_GROUPS.iter().map(|g| g.to_string()).collect();
+    groups::add_member(conn, username, &defaults).await?;
+    let mut own = groups::owned_by(conn, ResourceType::User, username).await?;
+    if own.is_empty() {
+        for access in [GroupAccess::Read, GroupAccess::Edit] {
+            let group = policy::owned_group(access, ResourceType::User, username);
+            own.push(groups::create_owned(conn, &group, ResourceType::User, username).await?);
+        }
+    }
+    groups::add_member(conn, username, &own).await
 }
 
 /// Writes every column of an existing user.

@@ -93,6 +93,21 @@ impl TestApp {
         TestApp { addr, client: reqwest::Client::new(), config, _dir: dir, _process: None }
     }
 
+    /// The database this app serves.
+    pub fn database_url(&self) -> &str {
+        &self.config.database_url
+    }
+
+    /// The server process's id, when this app is a process of its own.
+    pub fn process_id(&self) -> Option<u32> {
+        self._process.as_ref().and_then(tokio::process::Child::id)
+    }
+
+    /// Waits for this app's server process to exit and returns its status.
+    pub async fn wait_for_exit(&mut self) -> std::process::ExitStatus {
+        self._process.as_mut().expect("a server process").wait().await.expect("the process exits")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Benchmark harness for mlte-graphql (issue 6).
+#
+#   bench/run.sh [--peer] [--users U] [--models M] [--duration SECS]
+#                [--database sqlite|postgres] [--quick] [--no-scaling] [...]
+#
+# Builds the release binary, installs the load tool (wrk, from Debian), with --peer
+# also MLTE 2.7.0 into bench/.venv, then runs bench/bench.py (Python standard library
+# only). Tables go to stdout and to bench/results/last.txt; progress to stderr.
+# `bench/run.sh --help` lists every option of the driver.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(dirname "$BENCH_DIR")"
+cd "$REPO"
+
+PEER=0
+DATABASE=sqlite
+for arg in "$@"; do
+    case "$arg" in
+        --peer) PEER=1 ;;
+        -h|--help) exec python3 "$BENCH_DIR/bench.py" --help ;;
+    esac
+done
+# --database VALUE / --database=VALUE, for the PostgreSQL start-up below.
+prev=""
+for arg in "$@"; do
+    [ "$prev" = "--database" ] && DATABASE="$arg"
+    case "$arg" in --database=*) DATABASE="${arg#--database=}" ;; esac
+    prev="$arg"
+done
+
+say() { echo "[bench] $*" >&2; }
+
+# 1. The binary. cargo waits by itself if another build holds the target lock.
+say "cargo build --release"
+cargo build --release >&2
+
+# 2. The load tool. wrk rather than hey: a C event loop, so it takes less of the two
+#    cores from the server, and its Lua hooks let us check every GraphQL body for errors.
+if ! command -v wrk >/dev/null 2>&1; then
+    say "installing wrk (apt)"
+    apt-get install -y wrk >&2 || { apt-get update >&2 && apt-get install -y wrk >&2; }
+fi
+
+# 3. PostgreSQL, when asked for: the machine's cluster (as .ci/run starts it); the
+#    driver creates one database per dataset through psql.
+if [ "$DATABASE" = postgres ]; then
+    if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start 2>/dev/null || true
+    fi
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
+# 4. The peer: MLTE 2.7.0 from PyPI. `backend` brings FastAPI/uvicorn/python-jose,
+#    `rdbs` SQLAlchemy for the sqlite:// store.
+if [ "$PEER" = 1 ] && [ ! -x "$BENCH_DIR/.venv/bin/mlte" ]; then
+    say "installing mlte[backend,rdbs]==2.7.0 into bench/.venv"
+    python3 -m venv "$BENCH_DIR/.venv"
+    "$BENCH_DIR/.venv/bin/pip" install --quiet 'mlte[backend,rdbs]==2.7.0' >&2
+fi
+
+# 5. Run; keep the last tables.
+mkdir -p "$BENCH_DIR/results"
+python3 "$BENCH_DIR/bench.py" "$@" | tee "$BENCH_DIR/results/last.txt.tmp"
+mv "$BENCH_DIR/results/last.txt.tmp" "$BENCH_DIR/results/last.txt"
+say "results written to bench/results/last.txt"

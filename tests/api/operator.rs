@@ -1,0 +1,103 @@
+//! What operators run: the `user` commands on the database, and SIGTERM.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+
+use crate::helpers::{TestApp, code};
+
+/// Runs `mlte-graphql user <args>` on the app's database with `stdin` as input.
+async fn user_command(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mlte-graphql"))
+        .arg("user")
+        .args(args)
+        .env("DATABASE_URL", app.database_url())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).await.unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
+#[tokio::test]
+async fn an_operator_creates_users_beside_a_running_server() {
+    let app = TestApp::spawn().await;
+    let (ok, text) = user_command(&app, &["create", "--username", "ops", "--role", "admin"], "ops-password\n").await;
+    assert!(ok, "{text}");
+    let (ok, text) = user_command(&app, &["create", "--username", "ann"], "ann-password\n").await;
+    assert!(ok, "{text}");
+    let ops = app.login("ops", "ops-password").await;
+    let body = app.gql(Some(&ops), "{ users { username role groups { name } } }", json!({})).await;
+    let users = body["data"]["users"].as_array().unwrap();
+    assert_eq!(users[2], json!({"username": "ops", "role": "ADMIN", "groups": []}));
+    assert_eq!(users[1]["role"], "REGULAR");
+    assert_eq!(users[1]["groups"].as_array().unwrap().len(), 6, "a regular user's default groups: {body}");
+}
+
+#[tokio::test]
+async fn operator_commands_fail_clearly_with_a_nonzero_status() {
+    let app = TestApp::spawn().await;
+    let (ok, text) = user_command(&app, &["create", "--username", "admin"], "some-password\n").await;
+    assert!(!ok);
+    assert!(text.contains("already exists"), "{text}");
+    let (ok, text) = user_command(&app, &["create", "--username", "short"], "short\n").await;
+    assert!(!ok);
+    assert!(text.contains("at least 8"), "{text}");
+    let (ok, text) = user_command(&app, &["reset-password", "--username", "nobody"], "long-enough\n").await;
+    assert!(!ok);
+    assert!(text.contains("no user"), "{text}");
+    let (ok, text) = user_command(&app, &["disable", "--username", "admin"], "").await;
+    assert!(!ok);
+    assert!(text.contains("last enabled ADMIN"), "{text}");
+}
+
+#[tokio::test]
+async fn a_password_reset_unlocks_a_locked_out_operator_and_kills_old_tokens() {
+    let app = TestApp::spawn().await;
+    let old = app.admin().await;
+    for _ in 0..5 {
+        app.gql(None, "mutation { login(username: \"admin\", password: \"forgotten-it\") { accessToken } }", json!({}))
+            .await;
+    }
+    let (ok, text) = user_command(&app, &["reset-password", "--username", "admin"], "brand-new-password\n").await;
+    assert!(ok, "{text}");
+    assert_eq!(code(&app.gql(Some(&old), "{ me { username } }", json!({})).await), Some("UNAUTHENTICATED"));
+    app.login("admin", "brand-new-password").await;
+}
+
+#[tokio::test]
+async fn disable_and_enable_act_at_once_on_the_server() {
+    let app = TestApp::spawn().await;
+    let bob = app.regular_user("bob").await;
+    let (ok, text) = user_command(&app, &["disable", "--username", "bob"], "").await;
+    assert!(ok, "{text}");
+    assert_eq!(code(&app.gql(Some(&bob), "{ me { username } }", json!({})).await), Some("FORBIDDEN"));
+    let (ok, text) = user_command(&app, &["enable", "--username", "bob"], "").await;
+    assert!(ok, "{text}");
+    assert_eq!(app.gql(Some(&bob), "{ me { username } }", json!({})).await["data"]["me"]["username"], "bob");
+}
+
+#[tokio::test]
+async fn sigterm_finishes_requests_in_flight_and_exits_zero() {
+    let first = TestApp::spawn().await;
+    let mut server = first.another_process().await;
+    let admin = server.admin().await;
+    // A request that takes half a second (a test hook), in flight when SIGTERM comes.
+    let slow = server.gql(Some(&admin), "{ user(username: \"sleep-for-test\") { username } }", json!({}));
+    let terminate = async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let pid = server.process_id().unwrap().to_string();
+        let status = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+        assert!(status.success());
+    };
+    let (body, ()) = tokio::join!(slow, terminate);
+    assert_eq!(code(&body), Some("NOT_FOUND"), "the request in flight was answered: {body}");
+    let status = tokio::time::timeout(Duration::from_secs(10), server.wait_for_exit()).await.expect("exits");
+    assert!(status.success(), "{status:?}");
+}
