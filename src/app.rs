@@ -23,6 +23,7 @@ use crate::config::{Config, Secret};
 use crate::domain::{Role, validate};
 use crate::error::{AppError, AppResult};
 use crate::http::{self, Http, HttpLimits};
+use crate::metrics::Metrics;
 use crate::store::{Db, users};
 
 /// What every resolver and handler shares.
@@ -31,12 +32,19 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub login_limits: LoginLimits,
     pub hasher: Hasher,
+    pub metrics: Metrics,
 }
 
 impl AppState {
-    /// Logs in with this state's database, keys, limits and hasher.
+    /// Logs in with this state's database, keys, limits and hasher; counts refusals.
     pub async fn login(&self, attempt: LoginAttempt<'_>) -> AppResult<IssuedToken> {
-        auth::login(&self.db, &self.keys, &self.login_limits, &self.hasher, attempt).await
+        let result = auth::login(&self.db, &self.keys, &self.login_limits, &self.hasher, attempt).await;
+        match &result {
+            Err(AppError::Unauthenticated(_)) => self.metrics.login_failed("bad_credentials"),
+            Err(AppError::RateLimited { .. }) => self.metrics.login_failed("rate_limited"),
+            _ => {}
+        }
+        result
     }
 }
 
@@ -58,7 +66,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let db = Db::connect(&config.database_url, &config.pool_settings()).await?;
     bootstrap_admin(&db, &hasher, config.admin_password.as_ref()).await?;
     password::warm_up().await?;
-    let state = Arc::new(AppState { db, keys, login_limits: config.login_limits(), hasher });
+    let state = Arc::new(AppState { db, keys, login_limits: config.login_limits(), hasher, metrics: Metrics::new() });
     let http = Http { schema: crate::graphql::schema(state.clone(), &config.query_limits()), state };
     let read_timeout = Duration::from_secs(config.read_timeout_secs);
     let limits = HttpLimits {

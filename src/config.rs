@@ -62,6 +62,12 @@ pub enum UserCommand {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RoleArg {
     Admin,
     Regular,
@@ -103,9 +109,10 @@ pub struct Config {
     #[arg(long, env = "MLTE_MAX_QUERY_COMPLEXITY", default_value_t = 500, global = true)]
     pub max_query_complexity: usize,
 
-    /// Deepest nesting of lists and objects in input values.
-    #[arg(long, env = "MLTE_MAX_INPUT_DEPTH", default_value_t = 16, global = true)]
-    pub max_input_depth: usize,
+    /// Deepest nesting the parser follows (selections, lists and objects in values);
+    /// GraphiQL's schema query needs 17.
+    #[arg(long, env = "MLTE_MAX_RECURSION_DEPTH", default_value_t = 32, global = true)]
+    pub max_recursion_depth: usize,
 
     /// Most directives on one field.
     #[arg(long, env = "MLTE_MAX_DIRECTIVES", default_value_t = 8, global = true)]
@@ -144,6 +151,10 @@ pub struct Config {
     /// Origins (comma-separated) whose pages may call the API from a browser; none by default.
     #[arg(long = "cors-origin", env = "MLTE_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
+
+    /// Log lines as `pretty` text or `json`; the filter follows `RUST_LOG` (default info).
+    #[arg(long, env = "MLTE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
 
     /// Most database connections this process opens.
     #[arg(long, env = "MLTE_DB_MAX_CONNECTIONS", default_value_t = 10,
@@ -185,7 +196,7 @@ impl Config {
         QueryLimits {
             max_depth: self.max_query_depth,
             max_complexity: self.max_query_complexity,
-            max_input_depth: self.max_input_depth,
+            max_recursion_depth: self.max_recursion_depth,
             max_directives: self.max_directives,
             document: DocumentLimits { max_aliases: self.max_aliases, max_root_fields: self.max_root_fields },
             introspection: !self.disable_introspection,

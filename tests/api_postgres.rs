@@ -5,6 +5,8 @@
 
 const DATABASE: helpers::Database = helpers::Database::Postgres;
 
+#[path = "api/cors.rs"]
+mod cors;
 #[path = "api/groups.rs"]
 mod groups;
 #[path = "api/hardening.rs"]
@@ -15,6 +17,8 @@ mod helpers;
 mod http;
 #[path = "api/models.rs"]
 mod models;
+#[path = "api/operations.rs"]
+mod operations;
 #[path = "api/operator.rs"]
 mod operator;
 #[path = "api/outage.rs"]

@@ -36,8 +36,8 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 pub struct QueryLimits {
     pub max_depth: usize,
     pub max_complexity: usize,
-    /// Nesting of input values (lists and objects inside arguments).
-    pub max_input_depth: usize,
+    /// Nesting the parser follows: selections, and lists and objects in values.
+    pub max_recursion_depth: usize,
     pub max_directives: usize,
     pub document: DocumentLimits,
     /// Off: no introspection and no "did you mean" suggestions.
@@ -50,7 +50,7 @@ pub fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
         .data(state)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(limits.max_input_depth)
+        .limit_recursive_depth(limits.max_recursion_depth)
         .limit_directives(limits.max_directives)
         .extension(limits.document);
     if !limits.introspection {

@@ -65,16 +65,21 @@ impl Format {
         (status, headers, Json(body)).into_response()
     }
 
-    /// The executed request's response. Without `data` it was a request error
-    /// (unparsable, invalid, refused by a limit): 400 in the GraphQL response format.
+    /// The executed request's response. Without `data` and with errors outside any
+    /// field it was a request error (unparsable, invalid, refused by a limit): nothing
+    /// ran, so the body has no `data` entry, and the GraphQL response format says 400.
     fn graphql(self, response: async_graphql::Response) -> Response {
-        let request_error =
-            response.data == async_graphql::Value::Null && response.errors.iter().all(|e| e.path.is_empty());
+        let request_error = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        if !request_error {
+            return self.respond(StatusCode::OK, response);
+        }
         let status = match self {
-            Format::GraphqlResponse if request_error && !response.errors.is_empty() => StatusCode::BAD_REQUEST,
-            _ => StatusCode::OK,
+            Format::GraphqlResponse => StatusCode::BAD_REQUEST,
+            Format::Json => StatusCode::OK,
         };
-        self.respond(status, response)
+        self.respond(status, json!({ "errors": response.errors }))
     }
 
     /// A refusal before anything ran.
@@ -156,7 +161,27 @@ pub(super) async fn post(
             return format.refuse(StatusCode::BAD_REQUEST, message);
         }
     };
-    format.graphql(graphql::execute(&http.schema, &http.state, request, request_context(&headers, &client, &id)).await)
+    execute(&http, format, request, request_context(&headers, &client, &id)).await
+}
+
+/// Runs the request, counts it by operation and outcome, and writes the response.
+async fn execute(
+    http: &Http,
+    format: Format,
+    mut request: async_graphql::Request,
+    context: RequestContext,
+) -> Response {
+    let operation = operation_name(&mut request);
+    let response = graphql::execute(&http.schema, &http.state, request, context).await;
+    let outcome = response.errors.first().and_then(|e| e.extensions.as_ref()?.get("code")).map_or_else(
+        || "ok".to_owned(),
+        |code| match code {
+            async_graphql::Value::String(code) => code.clone(),
+            _ => "error".to_owned(),
+        },
+    );
+    http.state.metrics.graphql_request(operation.as_deref(), &outcome);
+    format.graphql(response)
 }
 
 #[derive(Deserialize)]
@@ -200,7 +225,21 @@ pub(super) async fn get(
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
-    format.graphql(graphql::execute(&http.schema, &http.state, request, request_context(&headers, &client, &id)).await)
+    execute(&http, format, request, request_context(&headers, &client, &id)).await
+}
+
+/// The operation's name: the one asked for, or that of a document's only operation.
+fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
+    use async_graphql::parser::types::DocumentOperations;
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    match &request.parsed_query().ok()?.operations {
+        DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+            operations.keys().next().map(|n| n.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// Whether the operation a request would run is anything but a query. A document

@@ -7,7 +7,7 @@ mod token;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -49,10 +49,13 @@ pub fn router(http: Http, limits: HttpLimits) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/api/token", post(token::grant))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/graphiql/{file}", get(playground::file))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(limits.body_read_timeout))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, limits.request_timeout))
         .layer(middleware::from_fn(catch_panics))
+        .layer(middleware::from_fn_with_state(http.clone(), measure_latency))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let id = request.extensions().get::<RequestId>().map_or("", |id| id.0.as_str());
             tracing::info_span!("request", request.id = %id, http.method = %request.method(), http.path = %request.uri().path())
@@ -108,6 +111,21 @@ async fn catch_panics(request: Request, next: Next) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
         }
     }
+}
+
+async fn measure_latency(State(http): State<Http>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    http.state.metrics.http_request(&path, started.elapsed());
+    response
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(State(http): State<Http>) -> Response {
+    let body = http.state.metrics.render(&http.state.db);
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], body)
+        .into_response()
 }
 
 /// `GET /health`: 200 when the database answers, 503 when it does not.

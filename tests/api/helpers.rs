@@ -19,6 +19,8 @@ pub struct TestApp {
     _dir: Arc<TempDir>,
     /// Set when this app is a server process of its own (killed on drop).
     _process: Option<tokio::process::Child>,
+    /// What a server process has written to stderr so far.
+    logs: Arc<std::sync::Mutex<String>>,
 }
 
 impl TestApp {
@@ -45,8 +47,22 @@ impl TestApp {
         Self::start_process(self.config.clone(), self._dir.clone()).await
     }
 
-    /// Runs `mlte-graphql serve` on a free port and waits for it to say where it listens.
+    /// Like [`Self::another_process`], with extra environment variables.
+    pub async fn another_process_with_env(&self, env: &[(&str, &str)]) -> TestApp {
+        Self::start_process_with_env(self.config.clone(), self._dir.clone(), env).await
+    }
+
+    /// What this app's server process has logged so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
     async fn start_process(config: Config, dir: Arc<TempDir>) -> TestApp {
+        Self::start_process_with_env(config, dir, &[]).await
+    }
+
+    /// Runs `mlte-graphql serve` on a free port and waits for it to say where it listens.
+    async fn start_process_with_env(config: Config, dir: Arc<TempDir>, env: &[(&str, &str)]) -> TestApp {
         use tokio::io::{AsyncBufReadExt, BufReader};
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mlte-graphql"))
             .arg("serve")
@@ -55,20 +71,31 @@ impl TestApp {
             .env("MLTE_JWT_SECRET", JWT_SECRET)
             .env("MLTE_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("server process starts");
+        let logs = Arc::new(std::sync::Mutex::new(String::new()));
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
+        let addr: SocketAddr = loop {
             let line = lines.next_line().await.expect("stderr").expect("the server says where it listens");
-            if let Some(addr) = line.split("listen=").nth(1) {
-                break addr.trim().parse().expect("an address");
+            logs.lock().unwrap().push_str(&format!("{line}\n"));
+            // `listen=ADDR` in text logs, `"listen":"ADDR"` in JSON ones.
+            let text = line.split("listen=").nth(1).map(str::trim);
+            let json = line.split("\"listen\":\"").nth(1).and_then(|rest| rest.split('"').next());
+            if let Some(addr) = text.or(json) {
+                break addr.parse().expect("an address");
             }
         };
-        // Keep draining the server's log so that it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        TestApp { addr, client: reqwest::Client::new(), config, _dir: dir, _process: Some(child) }
+        // Keep reading the server's log, so that it never blocks on a full pipe.
+        let sink = logs.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        TestApp { addr, client: reqwest::Client::new(), config, _dir: dir, _process: Some(child), logs }
     }
 
     async fn fresh_config(configure: impl FnOnce(&mut Config)) -> (Config, Arc<TempDir>) {
@@ -90,7 +117,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         tokio::spawn(app.serve_on(listener, std::future::pending()));
-        TestApp { addr, client: reqwest::Client::new(), config, _dir: dir, _process: None }
+        TestApp { addr, client: reqwest::Client::new(), config, _dir: dir, _process: None, logs: Arc::default() }
     }
 
     /// The database this app serves.

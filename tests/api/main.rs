@@ -9,6 +9,7 @@ mod hardening;
 mod helpers;
 mod http;
 mod models;
+mod operations;
 mod operator;
 mod scale_out;
 mod schema;

@@ -15,13 +15,6 @@
 // Env:
 //   MLTE_BIN                 server binary
 //   CHROMIUM                 browser binary (default /usr/bin/chromium)
-//   MLTE_BROWSER_ASSETS_PROXY=1
-//                            serve assets/graphiql/ from a small proxy in front of the
-//                            server instead of relying on the binary to serve them (for
-//                            developing the page before the binary embeds it)
-//   MLTE_BROWSER_REQUIRE_SCHEMA=1
-//                            also fail when GraphiQL cannot load the schema
-//                            (introspection); otherwise that is a warning
 //   MLTE_SHOW_LOG=1          echo the server's log
 //   MLTE_BROWSER_HEADED=1    not headless (needs a display)
 
@@ -30,7 +23,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../conformance/server.mjs';
-import { startAssetsProxy } from './assets-proxy.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outputDir = join(here, 'output');
@@ -111,16 +103,9 @@ async function runAndRead(page, field) {
 
 async function main() {
   const server = await startServer();
-  let proxy = null;
   let browser = null;
   try {
-    let base = server.origin;
-    if (process.env.MLTE_BROWSER_ASSETS_PROXY === '1') {
-      proxy = await startAssetsProxy(server.origin);
-      base = proxy.origin;
-      console.log(`assets proxy: ${base} (assets/graphiql/ served by the test, API proxied to ${server.origin})`);
-    }
-    const pageUrl = `${base}/graphql`;
+    const pageUrl = `${server.origin}/graphql`;
     console.log(`server: ${server.url} (pid ${server.pid})`);
 
     browser = await chromium.launch({
@@ -142,7 +127,7 @@ async function main() {
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
     page.on('response', async (r) => {
-      if (r.request().method() !== 'POST' || !r.url().startsWith(`${base}/graphql`)) return;
+      if (r.request().method() !== 'POST' || !r.url().startsWith(`${server.origin}/graphql`)) return;
       if (!(r.request().postData() || '').includes('IntrospectionQuery')) return;
       try { introspection.push({ status: r.status(), body: await r.text() }); } catch {}
     });
@@ -191,7 +176,7 @@ async function main() {
       // Every request must stay on the page's own origin (no CDN, no fonts from afar).
       const foreign = requests.filter((r) => {
         const url = r.slice(r.indexOf(' ') + 1);
-        return !url.startsWith(`${base}/`) && !url.startsWith('data:');
+        return !url.startsWith(`${server.origin}/`) && !url.startsWith('data:');
       });
       if (foreign.length) fail(`requests to other origins:\n  ${foreign.join('\n  ')}`);
       if (pageErrors.length) fail(`errors on the page:\n  ${pageErrors.join('\n  ')}`);
@@ -209,12 +194,8 @@ async function main() {
                 return `introspection answered HTTP ${status}, not JSON: ${body.slice(0, 300)}`;
               }
             })();
-      if (schemaProblem) {
-        if (process.env.MLTE_BROWSER_REQUIRE_SCHEMA === '1') fail(`GraphiQL cannot load the schema: ${schemaProblem}`);
-        console.log(`WARNING: GraphiQL cannot load the schema (no docs, no autocompletion): ${schemaProblem}`);
-      } else {
-        step('GraphiQL loaded the schema (introspection ok)');
-      }
+      if (schemaProblem) fail(`GraphiQL cannot load the schema (no docs, no autocompletion): ${schemaProblem}`);
+      step('GraphiQL loaded the schema (introspection ok)');
 
       mkdirSync(outputDir, { recursive: true });
       await page.screenshot({ path: screenshotPath });
@@ -234,7 +215,6 @@ async function main() {
     }
   } finally {
     if (browser) await browser.close().catch(() => {});
-    if (proxy) await proxy.close();
     await server.stop();
   }
 }
