@@ -281,6 +281,28 @@ pub fn password_of(username: &str) -> String {
     format!("password-{username}")
 }
 
+/// A permission as sorted tuples compare: (resourceType, resourceId, method).
+pub type PermissionTuple = (String, Option<String>, String);
+
+/// The permissions of `group` (a `Group` with `permissions { resourceType resourceId
+/// method }`), sorted.
+pub fn permission_tuples(group: &Value) -> Vec<PermissionTuple> {
+    let mut out: Vec<_> = group["permissions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no permissions in {group}"))
+        .iter()
+        .map(|p| {
+            (
+                p["resourceType"].as_str().unwrap().to_owned(),
+                p["resourceId"].as_str().map(str::to_owned),
+                p["method"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// The `extensions.code` of the first error, if any.
 pub fn code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()

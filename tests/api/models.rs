@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code, codes};
+use crate::helpers::{PermissionTuple, TestApp, code, codes, permission_tuples};
 
 const CREATE: &str = "mutation($id: String!) { createModel(id: $id) { id } }";
 const DELETE: &str = "mutation($id: String!) { deleteModel(id: $id) { id } }";
@@ -82,7 +82,7 @@ async fn group_names(app: &TestApp, admin: &str) -> Vec<String> {
 }
 
 /// One group's permissions as sorted (type, id, method) triples; panics if it does not exist.
-async fn group_permissions(app: &TestApp, admin: &str, name: &str) -> Vec<(String, Option<String>, String)> {
+async fn group_permissions(app: &TestApp, admin: &str, name: &str) -> Vec<PermissionTuple> {
     let body = app
         .gql(
             Some(admin),
@@ -91,23 +91,10 @@ async fn group_permissions(app: &TestApp, admin: &str, name: &str) -> Vec<(Strin
         )
         .await;
     assert!(body["errors"].is_null(), "group({name}) failed: {body}");
-    let mut permissions: Vec<_> = body["data"]["group"]["permissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["resourceType"].as_str().unwrap().to_owned(),
-                p["resourceId"].as_str().map(str::to_owned),
-                p["method"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    permissions.sort();
-    permissions
+    permission_tuples(&body["data"]["group"])
 }
 
-fn perm(resource_type: &str, id: Option<&str>, method: &str) -> (String, Option<String>, String) {
+fn perm(resource_type: &str, id: Option<&str>, method: &str) -> PermissionTuple {
     (resource_type.to_owned(), id.map(str::to_owned), method.to_owned())
 }
 

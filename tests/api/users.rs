@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code, password_of};
+use crate::helpers::{TestApp, code, password_of, permission_tuples};
 
 const USER_FIELDS: &str = "username email fullName disabled role groups { name }";
 
@@ -833,22 +833,7 @@ async fn own_user_groups_grant_read_and_edit_of_that_user_only() {
     let admin = app.admin().await;
     app.regular_user("bob").await;
 
-    let permissions = |body: &Value| -> Vec<(String, Option<String>, String)> {
-        let mut out: Vec<_> = body["data"]["group"]["permissions"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no permissions in {body}"))
-            .iter()
-            .map(|p| {
-                (
-                    p["resourceType"].as_str().unwrap().to_owned(),
-                    p["resourceId"].as_str().map(str::to_owned),
-                    p["method"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        out.sort();
-        out
-    };
+    let permissions = |body: &Value| permission_tuples(&body["data"]["group"]);
     let query = "query($n: String!) { group(name: $n) { name permissions { resourceType resourceId method } } }";
     let read = app.gql(Some(&admin), query, json!({ "n": "read-user-bob" })).await;
     assert_eq!(permissions(&read), [("USER".to_owned(), Some("bob".to_owned()), "GET".to_owned())]);
