@@ -22,6 +22,7 @@ use crate::auth::{self, IssuedToken, LoginAttempt};
 use crate::config::{Config, Secret};
 use crate::domain::{Role, validate};
 use crate::error::{AppError, AppResult};
+use crate::graphql::limits::DocumentLimits;
 use crate::http::{self, Http, HttpLimits};
 use crate::metrics::Metrics;
 use crate::store::{Db, users};
@@ -33,6 +34,8 @@ pub struct AppState {
     pub login_limits: LoginLimits,
     pub hasher: Hasher,
     pub metrics: Metrics,
+    /// Checked on every GraphQL request before it runs.
+    pub document_limits: DocumentLimits,
 }
 
 impl AppState {
@@ -66,8 +69,16 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let db = Db::connect(&config.database_url, &config.pool_settings()).await?;
     bootstrap_admin(&db, &hasher, config.admin_password.as_ref()).await?;
     password::warm_up().await?;
-    let state = Arc::new(AppState { db, keys, login_limits: config.login_limits(), hasher, metrics: Metrics::new() });
-    let http = Http { schema: crate::graphql::schema(state.clone(), &config.query_limits()), state };
+    let query_limits = config.query_limits();
+    let state = Arc::new(AppState {
+        db,
+        keys,
+        login_limits: config.login_limits(),
+        hasher,
+        metrics: Metrics::new(),
+        document_limits: query_limits.document,
+    });
+    let http = Http { schema: crate::graphql::schema(state.clone(), &query_limits), state };
     let read_timeout = Duration::from_secs(config.read_timeout_secs);
     let limits = HttpLimits {
         max_body_bytes: config.max_body_bytes,

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::config::Secret;
 use crate::domain::{Permission, Role, validate};
 use crate::error::{AppError, AppResult};
+use crate::store::users::Access;
 use crate::store::{Db, login_failures, users};
 use throttle::LoginLimits;
 use token::TokenKeys;
@@ -21,6 +22,8 @@ pub struct Caller {
     pub username: String,
     pub role: Role,
     pub permissions: Vec<Permission>,
+    /// The user as read to authenticate it: `me` answers from it without another read.
+    pub access: Access,
 }
 
 impl Caller {
@@ -52,7 +55,7 @@ pub async fn authenticate(db: &Db, keys: &TokenKeys, bearer: Option<&str>) -> Ap
     if access.disabled {
         return Err(AppError::forbidden("this user is disabled"));
     }
-    Ok(Caller { permissions: access.permissions(), username: access.username, role: access.role })
+    Ok(Caller { permissions: access.permissions(), username: access.username.clone(), role: access.role, access })
 }
 
 /// A token handed out by a successful login.

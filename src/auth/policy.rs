@@ -1,6 +1,8 @@
 //! The permission check (MLTE's `grants_access`) and the groups MLTE derives
 //! from resources (RULES §3, §4). Pure functions: no I/O, unit-tested below.
 
+use std::collections::HashSet;
+
 use crate::domain::{Method, Permission, ResourceType, Role};
 
 /// Whether one granted permission covers a request: same resource type; methods
@@ -20,6 +22,23 @@ pub fn grants(granted: &Permission, requested: &Permission) -> bool {
 /// An ADMIN passes every check; anyone else needs one permission that grants it.
 pub fn is_allowed(role: Role, permissions: &[Permission], requested: &Permission) -> bool {
     role == Role::Admin || permissions.iter().any(|granted| grants(granted, requested))
+}
+
+/// The ids among `all_ids` (sorted) that `is_allowed` lets this role and these
+/// permissions read (MODEL, id, GET), in order: one pass over the permissions and a
+/// set lookup per granted id, rather than the check per id and permission.
+pub fn readable_ids(
+    role: Role,
+    permissions: &[Permission],
+    resource_type: ResourceType,
+    all_ids: &[String],
+) -> Vec<String> {
+    let reads = |p: &&Permission| p.resource_type == resource_type && matches!(p.method, Method::Get | Method::Any);
+    if role == Role::Admin || permissions.iter().filter(reads).any(|p| p.resource_id.is_none()) {
+        return all_ids.to_vec();
+    }
+    let granted: HashSet<&str> = permissions.iter().filter(reads).filter_map(|p| p.resource_id.as_deref()).collect();
+    all_ids.iter().filter(|id| granted.contains(id.as_str())).cloned().collect()
 }
 
 /// Only an ADMIN may create or change `role`, `groups` and `disabled`, and only an
@@ -119,6 +138,31 @@ mod tests {
         assert!(is_allowed(Role::Regular, &[p(Model, None, Get), p(User, None, Any)], &request));
         assert!(may_manage_privileges(Role::Admin));
         assert!(!may_manage_privileges(Role::Regular));
+    }
+
+    #[test]
+    fn readable_ids_agree_with_the_check_per_id() {
+        let ids: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let candidates = [
+            p(Model, None, Get),
+            p(Model, None, Any),
+            p(Model, None, Put),
+            p(Model, Some("a"), Get),
+            p(Model, Some("b"), Any),
+            p(Model, Some("c"), Delete),
+            p(Model, Some("z"), Get),
+            p(User, None, Get),
+        ];
+        // Every subset of the candidates, for both roles.
+        for mask in 0..(1u32 << candidates.len()) {
+            let permissions: Vec<_> =
+                candidates.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, p)| p.clone()).collect();
+            for role in [Role::Admin, Role::Regular] {
+                let expected: Vec<String> =
+                    ids.iter().filter(|id| is_allowed(role, &permissions, &p(Model, Some(id), Get))).cloned().collect();
+                assert_eq!(readable_ids(role, &permissions, Model, &ids), expected, "{role:?} {permissions:?}");
+            }
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use async_graphql::{Context, Object};
 
 use super::guards::Requires;
-use super::state;
 use super::types::{Group, GroupInput};
+use super::{begin_write, state};
 use crate::domain::{Method, Permission, ResourceType, validate};
 use crate::error::{AppError, AppResult};
 use crate::store::groups::{self, GroupRow};
@@ -43,7 +43,7 @@ impl GroupMutation {
     async fn create_group(&self, ctx: &Context<'_>, input: GroupInput) -> AppResult<Group> {
         validate::resource_name("name", &input.name)?;
         let group = group_row(input)?;
-        let mut tx = state(ctx)?.db.begin_write().await?;
+        let mut tx = begin_write(ctx).await?;
         groups::create(&mut tx, &group).await?;
         tx.commit().await?;
         Ok(group.into())
@@ -54,7 +54,7 @@ impl GroupMutation {
     async fn edit_group(&self, ctx: &Context<'_>, input: GroupInput) -> AppResult<Group> {
         validate::no_control_chars("name", &input.name)?;
         let group = group_row(input)?;
-        let mut tx = state(ctx)?.db.begin_write().await?;
+        let mut tx = begin_write(ctx).await?;
         if groups::find(&mut tx, &group.name).await?.is_none() {
             return Err(not_found(&group.name));
         }
@@ -66,7 +66,7 @@ impl GroupMutation {
     /// Deletes the group and removes it from every user; returns it as it was.
     #[graphql(guard = "Requires::permission(ResourceType::Group, Some(&name), Method::Delete)")]
     async fn delete_group(&self, ctx: &Context<'_>, name: String) -> AppResult<Group> {
-        let mut tx = state(ctx)?.db.begin_write().await?;
+        let mut tx = begin_write(ctx).await?;
         let group = groups::find(&mut tx, &name).await?.ok_or_else(|| not_found(&name))?;
         groups::delete(&mut tx, &name).await?;
         tx.commit().await?;

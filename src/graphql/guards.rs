@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 use crate::auth::{self, Caller};
 use crate::domain::{Method, Permission, ResourceType};
 use crate::error::{AppError, AppResult};
+use crate::graphql::loaders::Loaders;
 use crate::graphql::{data, state};
 
 /// What the HTTP layer hands each request: its bearer token, client address and id,
@@ -39,8 +40,16 @@ impl RequestContext {
 pub async fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
     let request = data::<RequestContext>(ctx)?;
     let state = state(ctx)?;
-    let result =
-        request.caller.get_or_init(|| auth::authenticate(&state.db, &state.keys, request.bearer.as_deref())).await;
+    let loaders = data::<Loaders>(ctx)?;
+    let result = request
+        .caller
+        .get_or_init(|| async {
+            let caller = auth::authenticate(&state.db, &state.keys, request.bearer.as_deref()).await?;
+            // The caller's groups and models then cost no second read.
+            loaders.feed_access(caller.access.clone()).await;
+            Ok(caller)
+        })
+        .await;
     result.as_ref().map_err(Clone::clone)
 }
 

@@ -1,14 +1,14 @@
-//! Checks on a parsed document before anything runs: caps on aliases and root
-//! fields, at most one `login` per document, and no control character in any string
-//! input (RULES §5), whether written inline or sent as a variable. A refused request
-//! executes nothing.
+//! Checks on a request before anything runs: caps on aliases and root fields, at
+//! most one `login` per document, and no control character in any string input
+//! (RULES §5), whether written inline or sent as a variable. A refused request
+//! executes nothing. (A check before execution rather than a schema extension: an
+//! extension would put every field of every response through its hooks.)
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationType, Selection, SelectionSet};
-use async_graphql::{Name, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Name, Request, ServerError, ServerResult, Value};
 
 use crate::error::AppError;
 
@@ -21,32 +21,20 @@ pub struct DocumentLimits {
     pub max_root_fields: usize,
 }
 
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for DocumentLimits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if variables.iter().any(|(_, value)| has_control_char(value)) {
+impl DocumentLimits {
+    /// Parses the request's document (kept for the execution) and checks it. A
+    /// document that does not parse passes here: the execution reports it.
+    pub fn check(&self, request: &mut Request) -> ServerResult<()> {
+        if request.variables.iter().any(|(_, value)| has_control_char(value)) {
             return Err(refuse("variables must not contain control characters"));
         }
-        let document = next.run(ctx, query, variables).await?;
-        self.check(&document)?;
-        Ok(document)
+        match request.parsed_query() {
+            Ok(document) => self.check_document(document),
+            Err(_) => Ok(()),
+        }
     }
-}
 
-impl DocumentLimits {
-    fn check(&self, document: &ExecutableDocument) -> ServerResult<()> {
+    fn check_document(&self, document: &ExecutableDocument) -> ServerResult<()> {
         let fragment_sets = document.fragments.values().map(|f| &f.node.selection_set.node);
         let all_sets: Vec<&SelectionSet> =
             document.operations.iter().map(|(_, op)| &op.node.selection_set.node).chain(fragment_sets).collect();

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use crate::auth::policy;
-use crate::domain::{Method, Permission, ResourceType};
+use crate::domain::ResourceType;
 use crate::error::{AppError, AppResult};
 use crate::store::users::{self, Access};
 use crate::store::{Db, models};
@@ -19,7 +19,8 @@ use crate::store::{Db, models};
 pub struct Loaders {
     db: Db,
     access: DataLoader<AccessByUser, HashMapCache>,
-    model_ids: OnceCell<AppResult<Arc<Vec<String>>>>,
+    /// Every model id, read once (the lock makes concurrent first readers wait for it).
+    model_ids: Mutex<Option<Arc<Vec<String>>>>,
 }
 
 impl Loaders {
@@ -28,13 +29,18 @@ impl Loaders {
         // store reads them all in one statement whatever their number).
         let access = DataLoader::with_cache(AccessByUser(db.clone()), tokio::spawn, HashMapCache::default())
             .max_batch_size(usize::MAX);
-        Loaders { db: db.clone(), access, model_ids: OnceCell::new() }
+        Loaders { db: db.clone(), access, model_ids: Mutex::new(None) }
     }
 
     /// Loads the access of all `usernames` in one batch, so that their fields then
     /// answer from the cache; batching by timing alone can split a large listing.
     pub async fn prefetch_access(&self, usernames: impl IntoIterator<Item = String>) -> AppResult<()> {
         self.access.load_many(usernames).await.map(drop)
+    }
+
+    /// Puts an access already read (the caller's) in this request's cache.
+    pub fn feed_access(&self, access: Access) -> impl Future<Output = ()> + '_ {
+        self.access.feed_one(access.username.clone(), access)
     }
 
     /// A user's role and groups, batched with every other user of the response.
@@ -46,20 +52,26 @@ impl Loaders {
     /// every model id, read once per request.
     pub async fn readable_models(&self, username: &str) -> AppResult<Vec<String>> {
         let Some(access) = self.access(username).await? else { return Ok(Vec::new()) };
-        let ids = self
-            .model_ids
-            .get_or_init(|| async { Ok(Arc::new(models::list_ids(&mut *self.db.conn().await?).await?)) })
-            .await;
-        let ids = ids.as_ref().map_err(Clone::clone)?;
-        let permissions = access.permissions();
-        Ok(ids
-            .iter()
-            .filter(|id| {
-                let requested = Permission::new(ResourceType::Model, Some(id), Method::Get);
-                policy::is_allowed(access.role, &permissions, &requested)
-            })
-            .cloned()
-            .collect())
+        let ids = self.model_ids().await?;
+        Ok(policy::readable_ids(access.role, &access.permissions(), ResourceType::Model, &ids))
+    }
+
+    async fn model_ids(&self) -> AppResult<Arc<Vec<String>>> {
+        let mut cached = self.model_ids.lock().await;
+        if let Some(ids) = cached.as_ref() {
+            return Ok(ids.clone());
+        }
+        let ids = Arc::new(models::list_ids(&mut *self.db.conn().await?).await?);
+        *cached = Some(ids.clone());
+        Ok(ids)
+    }
+
+    /// Forgets what this request has read: a mutation is about to write.
+    pub fn clear(&self) {
+        self.access.clear::<String>();
+        if let Ok(mut cached) = self.model_ids.try_lock() {
+            *cached = None;
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Name, PathSegment,
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, assign_codes};
+use crate::store::WriteTx;
 use limits::DocumentLimits;
 
 #[derive(MergedObject, Default)]
@@ -51,8 +52,7 @@ pub fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(limits.max_recursion_depth)
-        .limit_directives(limits.max_directives)
-        .extension(limits.document);
+        .limit_directives(limits.max_directives);
     if !limits.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -64,12 +64,14 @@ pub fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
 pub async fn execute(
     schema: &AppSchema,
     state: &Arc<AppState>,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     context: guards::RequestContext,
 ) -> async_graphql::Response {
     let request_id = context.request_id().to_owned();
-    let request = request.data(context).data(loaders::Loaders::new(&state.db));
-    let mut response = schema.execute(request).await;
+    let mut response = match state.document_limits.check(&mut request) {
+        Ok(()) => schema.execute(request.data(context).data(loaders::Loaders::new(&state.db))).await,
+        Err(refused) => async_graphql::Response::from_errors(vec![refused]),
+    };
     assign_codes(&mut response.errors, &request_id);
     null_failed_fields(&mut response);
     response
@@ -134,6 +136,13 @@ fn descend<'a>(node: &'a mut Value, path: &[PathSegment]) -> Option<&'a mut Valu
         _ => return None,
     };
     descend(child, rest)
+}
+
+/// A mutation's write transaction. This request's cached reads are dropped first, so
+/// what the response shows afterwards is read after the write.
+pub async fn begin_write(ctx: &Context<'_>) -> AppResult<WriteTx> {
+    data::<loaders::Loaders>(ctx)?.clear();
+    state(ctx)?.db.begin_write().await
 }
 
 /// Request or schema data of type `T`; its absence is a wiring bug, hence internal.

@@ -3,10 +3,10 @@
 use async_graphql::{Context, Object};
 
 use super::guards::{Requires, caller};
-use super::state;
 use super::types::Model;
+use super::{begin_write, state};
 use crate::auth::policy::{self, GroupAccess};
-use crate::domain::{Method, Permission, ResourceType, validate};
+use crate::domain::{Method, ResourceType, validate};
 use crate::error::{AppError, AppResult};
 use crate::store::{groups, models};
 
@@ -20,11 +20,8 @@ impl ModelQuery {
     async fn models(&self, ctx: &Context<'_>) -> AppResult<Vec<Model>> {
         let caller = caller(ctx).await?;
         let ids = models::list_ids(&mut *state(ctx)?.db.conn().await?).await?;
-        Ok(ids
-            .into_iter()
-            .filter(|id| caller.may(&Permission::new(ResourceType::Model, Some(id), Method::Get)))
-            .map(|id| Model { id })
-            .collect())
+        let readable = policy::readable_ids(caller.role, &caller.permissions, ResourceType::Model, &ids);
+        Ok(readable.into_iter().map(|id| Model { id }).collect())
     }
 
     #[graphql(guard = "Requires::permission(ResourceType::Model, Some(&id), Method::Get)")]
@@ -48,7 +45,7 @@ impl ModelMutation {
     async fn create_model(&self, ctx: &Context<'_>, id: String) -> AppResult<Model> {
         let caller = caller(ctx).await?;
         validate::resource_name("id", &id)?;
-        let mut tx = state(ctx)?.db.begin_write().await?;
+        let mut tx = begin_write(ctx).await?;
         models::insert(&mut tx, &id).await?;
         let mut own = Vec::new();
         for access in [GroupAccess::Read, GroupAccess::Edit] {
@@ -65,7 +62,7 @@ impl ModelMutation {
     /// Removes the model, its two groups and every membership in them.
     #[graphql(guard = "Requires::permission(ResourceType::Model, Some(&id), Method::Delete)")]
     async fn delete_model(&self, ctx: &Context<'_>, id: String) -> AppResult<Model> {
-        let mut tx = state(ctx)?.db.begin_write().await?;
+        let mut tx = begin_write(ctx).await?;
         if !models::exists(&mut tx, &id).await? {
             return Err(AppError::not_found(format!("model {id:?} not found")));
         }

@@ -7,7 +7,7 @@ use crate::domain::{Method, Permission, ResourceType, Role};
 use crate::error::AppResult;
 use crate::graphql::loaders::Loaders;
 use crate::store::groups::GroupRow;
-use crate::store::users::UserRow;
+use crate::store::users::{Access, UserRow};
 
 /// A user as clients see it: never its hash or token version.
 pub struct User {
@@ -23,6 +23,20 @@ pub struct User {
 impl User {
     pub fn with_groups(row: UserRow, groups: Vec<GroupRow>) -> Self {
         User { groups: Some(groups), ..User::from(row) }
+    }
+}
+
+impl From<Access> for User {
+    /// With the groups the access was read with.
+    fn from(access: Access) -> Self {
+        User {
+            username: access.username,
+            email: access.email,
+            full_name: access.full_name,
+            disabled: access.disabled,
+            role: access.role,
+            groups: Some(access.groups),
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use async_graphql::{Context, MaybeUndefined, Object};
 use super::guards::{RequestContext, Requires, caller};
 use super::loaders::Loaders;
 use super::types::{CreateUserInput, EditUserInput, Token, User};
-use super::{data, state};
+use super::{begin_write, data, state};
 use crate::auth::policy;
 use crate::auth::{LoginAttempt, token};
 use crate::config::Secret;
@@ -22,8 +22,7 @@ impl UserQuery {
     /// The caller.
     #[graphql(guard = "Requires::permission(ResourceType::User, Some(ME), Method::Get)")]
     async fn me(&self, ctx: &Context<'_>) -> AppResult<User> {
-        let caller = caller(ctx).await?;
-        find(ctx, &caller.username).await
+        Ok(User::from(caller(ctx).await?.access.clone()))
     }
 
     /// "me" means the caller. null with a NOT_FOUND error when there is no such user.
@@ -96,7 +95,7 @@ impl UserMutation {
             role,
             token_version: token::new_version(),
         };
-        let mut tx = state.db.begin_write().await?;
+        let mut tx = begin_write(ctx).await?;
         users::create(&mut tx, &row, &extra_groups).await?;
         tx.commit().await?;
         Ok(User::from(row))
@@ -152,7 +151,7 @@ impl UserMutation {
             None => None,
         };
 
-        let mut tx = db.begin_write().await?;
+        let mut tx = begin_write(ctx).await?;
         // Admins first, then the target: every transaction locks in the same order.
         let enabled_admins = match (input.role, input.disabled) {
             (None, None) => None,
@@ -195,9 +194,8 @@ impl UserMutation {
     #[graphql(guard = "Requires::permission(ResourceType::User, Some(&username), Method::Delete)")]
     async fn delete_user(&self, ctx: &Context<'_>, username: String) -> AppResult<User> {
         let caller = caller(ctx).await?;
-        let db = &state(ctx)?.db;
         let target = caller.resolve(&username).to_owned();
-        let mut tx = db.begin_write().await?;
+        let mut tx = begin_write(ctx).await?;
         let enabled_admins = users::lock_enabled_admins(&mut tx).await?;
         let row = load_for_update(&mut tx, &target).await?;
         if row.role == Role::Admin {

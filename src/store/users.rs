@@ -156,6 +156,8 @@ pub async fn lock_enabled_admins(tx: &mut WriteTx) -> AppResult<usize> {
 #[derive(Debug, Clone)]
 pub struct Access {
     pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
     pub role: Role,
     pub disabled: bool,
     pub token_version: String,
@@ -184,7 +186,7 @@ pub async fn access(conn: &mut AnyConnection, usernames: &[String]) -> AppResult
     if usernames.is_empty() {
         return Ok(HashMap::new());
     }
-    let select = "SELECT u.username, u.role, u.disabled, u.token_version, ug.group_name, \
+    let select = "SELECT u.username, u.email, u.full_name, u.role, u.disabled, u.token_version, ug.group_name, \
                   p.resource_type, p.resource_id, p.method \
                   FROM users u \
                   LEFT JOIN user_groups ug ON ug.username = u.username \
@@ -211,6 +213,8 @@ pub async fn access(conn: &mut AnyConnection, usernames: &[String]) -> AppResult
             Entry::Vacant(entry) => {
                 let access = Access {
                     username: entry.key().clone(),
+                    email: row.try_get("email")?,
+                    full_name: row.try_get("full_name")?,
                     role: role_column(row)?,
                     disabled: disabled_column(row)?,
                     token_version: row.try_get("token_version")?,

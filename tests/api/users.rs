@@ -1248,3 +1248,21 @@ async fn failed_edit_user_with_invalid_input_changes_nothing() {
     assert_eq!(snapshot(&app, &admin).await, before);
     assert!(can_log_in(&app, "carol", "carol-password").await);
 }
+
+#[tokio::test]
+async fn a_mutation_answers_with_what_it_wrote_even_about_the_caller() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // The caller's own groups and models were read to authenticate it; the answer must
+    // still show them as written.
+    let body = app
+        .gql(
+            Some(&admin),
+            "mutation { createModel(id: \"m1\") { id } \
+             editUser(input: {username: \"me\", groups: [\"read-model\"]}) { groups { name } models { id } } }",
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["editUser"], json!({"groups": [{"name": "read-model"}], "models": [{"id": "m1"}]}));
+}
