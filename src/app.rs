@@ -22,7 +22,7 @@ use crate::auth::{self, IssuedToken, LoginAttempt};
 use crate::config::{Config, Secret};
 use crate::domain::{Role, validate};
 use crate::error::{AppError, AppResult};
-use crate::graphql::limits::DocumentLimits;
+use crate::graphql::limits::{DocumentLimits, ParsedDocuments};
 use crate::http::{self, Http, HttpLimits};
 use crate::metrics::Metrics;
 use crate::store::{Db, users};
@@ -36,6 +36,7 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Checked on every GraphQL request before it runs.
     pub document_limits: DocumentLimits,
+    pub parsed_documents: ParsedDocuments,
 }
 
 impl AppState {
@@ -77,6 +78,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         hasher,
         metrics: Metrics::new(),
         document_limits: query_limits.document,
+        parsed_documents: ParsedDocuments::default(),
     });
     let http = Http { schema: crate::graphql::schema(state.clone(), &query_limits), state };
     let read_timeout = Duration::from_secs(config.read_timeout_secs);

@@ -6,6 +6,7 @@ pub mod throttle;
 pub mod token;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::Secret;
@@ -23,7 +24,7 @@ pub struct Caller {
     pub role: Role,
     pub permissions: Vec<Permission>,
     /// The user as read to authenticate it: `me` answers from it without another read.
-    pub access: Access,
+    pub access: Arc<Access>,
 }
 
 impl Caller {
@@ -55,7 +56,12 @@ pub async fn authenticate(db: &Db, keys: &TokenKeys, bearer: Option<&str>) -> Ap
     if access.disabled {
         return Err(AppError::forbidden("this user is disabled"));
     }
-    Ok(Caller { permissions: access.permissions(), username: access.username.clone(), role: access.role, access })
+    Ok(Caller {
+        permissions: access.permissions(),
+        username: access.username.clone(),
+        role: access.role,
+        access: Arc::new(access),
+    })
 }
 
 /// A token handed out by a successful login.

@@ -1,5 +1,7 @@
 //! Bearer tokens: HS256 JWTs carrying identity only (RULES §6).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -22,13 +24,19 @@ pub struct Claims {
 }
 
 /// Signs and checks tokens with one HS256 key.
-#[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
     ttl_secs: u64,
+    /// Tokens already verified, with their claims: a client sends the same token with
+    /// every request, and decoding and checking it is a good part of a small request.
+    /// Only tokens that verified are kept; expiry is checked on every use.
+    verified: Mutex<HashMap<String, Claims>>,
 }
+
+/// Most verified tokens kept; past it the memory starts again.
+const MAX_VERIFIED: usize = 10_000;
 
 /// Why a key was refused.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +64,7 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(&bytes),
             validation,
             ttl_secs: u64::from(ttl_secs),
+            verified: Mutex::default(),
         })
     }
 
@@ -72,7 +81,17 @@ impl TokenKeys {
 
     /// The claims of a well-formed, correctly signed, unexpired token; `None` otherwise.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
+        let remembered = self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned();
+        if let Some(claims) = remembered {
+            return (claims.exp > now_secs()).then_some(claims);
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if verified.len() >= MAX_VERIFIED {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), claims.clone());
+        Some(claims)
     }
 }
 
@@ -139,6 +158,19 @@ mod tests {
         };
         let none = format!("{}.{}.", b64(&serde_json::json!({"alg": "none", "typ": "JWT"})), b64(&claims));
         assert!(keys(SECRET).verify(&none).is_none());
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 60).unwrap();
+        let claims = serde_json::json!({"sub": "ann", "iat": now_secs(), "exp": now_secs() + 60, "ver": "v"});
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET.as_bytes()))
+                .unwrap();
+        assert!(keys.verify(&token).is_some());
+        // As if the clock had moved past exp: the remembered claims are refused too.
+        keys.verified.lock().unwrap().get_mut(&token).unwrap().exp = now_secs() - 1;
+        assert!(keys.verify(&token).is_none());
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! executes nothing. (A check before execution rather than a schema extension: an
 //! extension would put every field of every response through its hooks.)
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationType, Selection, SelectionSet};
 use async_graphql::{Name, Request, ServerError, ServerResult, Value};
@@ -22,16 +22,22 @@ pub struct DocumentLimits {
 }
 
 impl DocumentLimits {
-    /// Parses the request's document (kept for the execution) and checks it. A
-    /// document that does not parse passes here: the execution reports it.
-    pub fn check(&self, request: &mut Request) -> ServerResult<()> {
+    /// Checks the request; its document only when `parsed` has not seen it pass
+    /// before (then remembers it). A document that does not parse passes here: the
+    /// execution reports it.
+    pub fn check(&self, request: &mut Request, parsed: &ParsedDocuments) -> ServerResult<()> {
         if request.variables.iter().any(|(_, value)| has_control_char(value)) {
             return Err(refuse("variables must not contain control characters"));
         }
-        match request.parsed_query() {
-            Ok(document) => self.check_document(document),
-            Err(_) => Ok(()),
+        if parsed.prepare(request) {
+            return Ok(());
         }
+        match request.parsed_query() {
+            Ok(document) => self.check_document(document)?,
+            Err(_) => return Ok(()),
+        }
+        parsed.remember(request);
+        Ok(())
     }
 
     fn check_document(&self, document: &ExecutableDocument) -> ServerResult<()> {
@@ -68,6 +74,39 @@ impl DocumentLimits {
             }
         }
         Ok(())
+    }
+}
+
+/// Documents already parsed and checked, by their text: clients send the same few
+/// queries over and over, and parsing is a good part of what a small query costs.
+/// Bounded in entries and in the size of the texts kept.
+#[derive(Default)]
+pub struct ParsedDocuments(Mutex<HashMap<String, ExecutableDocument>>);
+
+impl ParsedDocuments {
+    const MAX_ENTRIES: usize = 512;
+    const MAX_TEXT_BYTES: usize = 8 * 1024;
+
+    /// Gives the request its parsed document if its text was seen and passed before;
+    /// says whether it did.
+    pub fn prepare(&self, request: &mut Request) -> bool {
+        let cached = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&request.query).cloned();
+        cached.map(|document| request.set_parsed_query(document)).is_some()
+    }
+
+    /// Keeps the request's parsed document, which passed the checks.
+    fn remember(&self, request: &mut Request) {
+        if request.query.len() > Self::MAX_TEXT_BYTES {
+            return;
+        }
+        if let Ok(document) = request.parsed_query() {
+            let document = document.clone();
+            let mut documents = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            if documents.len() >= Self::MAX_ENTRIES {
+                documents.clear();
+            }
+            documents.insert(request.query.clone(), document);
+        }
     }
 }
 

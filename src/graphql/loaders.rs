@@ -39,12 +39,12 @@ impl Loaders {
     }
 
     /// Puts an access already read (the caller's) in this request's cache.
-    pub fn feed_access(&self, access: Access) -> impl Future<Output = ()> + '_ {
+    pub fn feed_access(&self, access: Arc<Access>) -> impl Future<Output = ()> + '_ {
         self.access.feed_one(access.username.clone(), access)
     }
 
     /// A user's role and groups, batched with every other user of the response.
-    pub async fn access(&self, username: &str) -> AppResult<Option<Access>> {
+    pub async fn access(&self, username: &str) -> AppResult<Option<Arc<Access>>> {
         self.access.load_one(username.to_owned()).await
     }
 
@@ -79,10 +79,11 @@ impl Loaders {
 pub struct AccessByUser(Db);
 
 impl Loader<String> for AccessByUser {
-    type Value = Access;
+    type Value = Arc<Access>;
     type Error = AppError;
 
-    async fn load(&self, usernames: &[String]) -> Result<HashMap<String, Access>, AppError> {
-        users::access(&mut *self.0.conn().await?, usernames).await
+    async fn load(&self, usernames: &[String]) -> Result<HashMap<String, Arc<Access>>, AppError> {
+        let found = users::access(&mut *self.0.conn().await?, usernames).await?;
+        Ok(found.into_iter().map(|(username, access)| (username, Arc::new(access))).collect())
     }
 }

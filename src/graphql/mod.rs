@@ -59,8 +59,8 @@ pub fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
     builder.finish()
 }
 
-/// Runs one GraphQL request for the caller `context` describes, with fresh loaders, and
-/// gives every error its `extensions.code`.
+/// Runs one GraphQL request for the caller `context` describes, with fresh loaders,
+/// gives every error its `extensions.code`, and counts it by operation and outcome.
 pub async fn execute(
     schema: &AppSchema,
     state: &Arc<AppState>,
@@ -68,13 +68,35 @@ pub async fn execute(
     context: guards::RequestContext,
 ) -> async_graphql::Response {
     let request_id = context.request_id().to_owned();
-    let mut response = match state.document_limits.check(&mut request) {
+    let checked = state.document_limits.check(&mut request, &state.parsed_documents);
+    let operation = operation_name(&mut request);
+    let mut response = match checked {
         Ok(()) => schema.execute(request.data(context).data(loaders::Loaders::new(&state.db))).await,
         Err(refused) => async_graphql::Response::from_errors(vec![refused]),
     };
     assign_codes(&mut response.errors, &request_id);
     null_failed_fields(&mut response);
+    let outcome = match response.errors.first().and_then(|e| e.extensions.as_ref()?.get("code")) {
+        None => "ok",
+        Some(Value::String(code)) => code.as_str(),
+        Some(_) => "error",
+    };
+    state.metrics.graphql_request(operation.as_deref(), outcome);
     response
+}
+
+/// The operation's name: the one asked for, or that of a document's only operation.
+fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
+    use async_graphql::parser::types::DocumentOperations;
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    match &request.parsed_query().ok()?.operations {
+        DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+            operations.keys().next().map(|n| n.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// async-graphql leaves a failed field out of its parent object, and answers

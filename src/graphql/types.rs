@@ -1,5 +1,7 @@
 //! The GraphQL object and input types of the contract.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
 
 use crate::auth::IssuedToken;
@@ -16,26 +18,26 @@ pub struct User {
     full_name: Option<String>,
     disabled: bool,
     role: Role,
-    /// Set when the groups were read before the user was deleted.
-    groups: Option<Vec<GroupRow>>,
+    /// Set when the groups were read with the user (or before it was deleted).
+    groups: Option<Arc<Vec<GroupRow>>>,
 }
 
 impl User {
     pub fn with_groups(row: UserRow, groups: Vec<GroupRow>) -> Self {
-        User { groups: Some(groups), ..User::from(row) }
+        User { groups: Some(Arc::new(groups)), ..User::from(row) }
     }
 }
 
-impl From<Access> for User {
+impl From<&Access> for User {
     /// With the groups the access was read with.
-    fn from(access: Access) -> Self {
+    fn from(access: &Access) -> Self {
         User {
-            username: access.username,
-            email: access.email,
-            full_name: access.full_name,
+            username: access.username.clone(),
+            email: access.email.clone(),
+            full_name: access.full_name.clone(),
             disabled: access.disabled,
             role: access.role,
-            groups: Some(access.groups),
+            groups: Some(access.groups.clone()),
         }
     }
 }
@@ -80,9 +82,9 @@ impl User {
     async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
         let groups = match &self.groups {
             Some(groups) => groups.clone(),
-            None => loaders(ctx)?.access(&self.username).await?.map(|a| a.groups).unwrap_or_default(),
+            None => loaders(ctx)?.access(&self.username).await?.map(|a| a.groups.clone()).unwrap_or_default(),
         };
-        Ok(groups.into_iter().map(Group::from).collect())
+        Ok(groups.iter().map(Group::from).collect())
     }
 
     /// The models this user may read (GET on MODEL), sorted by id.
@@ -105,6 +107,12 @@ pub struct Group {
 impl From<GroupRow> for Group {
     fn from(row: GroupRow) -> Self {
         Group { name: row.name, permissions: row.permissions }
+    }
+}
+
+impl From<&GroupRow> for Group {
+    fn from(row: &GroupRow) -> Self {
+        Group { name: row.name.clone(), permissions: row.permissions.clone() }
     }
 }
 

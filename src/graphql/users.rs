@@ -22,7 +22,7 @@ impl UserQuery {
     /// The caller.
     #[graphql(guard = "Requires::permission(ResourceType::User, Some(ME), Method::Get)")]
     async fn me(&self, ctx: &Context<'_>) -> AppResult<User> {
-        Ok(User::from(caller(ctx).await?.access.clone()))
+        Ok(User::from(caller(ctx).await?.access.as_ref()))
     }
 
     /// "me" means the caller. null with a NOT_FOUND error when there is no such user.
@@ -206,7 +206,7 @@ impl UserMutation {
                 return Err(AppError::bad_input("the last enabled ADMIN cannot be deleted"));
             }
         }
-        let groups = users::find_access(&mut tx, &target).await?.map(|a| a.groups).unwrap_or_default();
+        let groups = users::find_access(&mut tx, &target).await?.map(|a| a.groups.to_vec()).unwrap_or_default();
         groups::delete_owned(&mut tx, ResourceType::User, &target).await?;
         users::delete(&mut tx, &target).await?;
         tx.commit().await?;
@@ -230,7 +230,7 @@ fn user_not_found(username: &str) -> AppError {
 
 async fn group_names(conn: &mut Conn, username: &str) -> AppResult<Vec<String>> {
     let access = users::find_access(conn, username).await?;
-    Ok(access.map(|a| a.groups).unwrap_or_default().into_iter().map(|g| g.name).collect())
+    Ok(access.map(|a| a.groups.iter().map(|g| g.name.clone()).collect()).unwrap_or_default())
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {

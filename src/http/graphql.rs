@@ -164,24 +164,9 @@ pub(super) async fn post(
     execute(&http, format, request, request_context(&headers, &client, &id)).await
 }
 
-/// Runs the request, counts it by operation and outcome, and writes the response.
-async fn execute(
-    http: &Http,
-    format: Format,
-    mut request: async_graphql::Request,
-    context: RequestContext,
-) -> Response {
-    let operation = operation_name(&mut request);
-    let response = graphql::execute(&http.schema, &http.state, request, context).await;
-    let outcome = response.errors.first().and_then(|e| e.extensions.as_ref()?.get("code")).map_or_else(
-        || "ok".to_owned(),
-        |code| match code {
-            async_graphql::Value::String(code) => code.clone(),
-            _ => "error".to_owned(),
-        },
-    );
-    http.state.metrics.graphql_request(operation.as_deref(), &outcome);
-    format.graphql(response)
+/// Runs the request and writes the response.
+async fn execute(http: &Http, format: Format, request: async_graphql::Request, context: RequestContext) -> Response {
+    format.graphql(graphql::execute(&http.schema, &http.state, request, context).await)
 }
 
 #[derive(Deserialize)]
@@ -226,20 +211,6 @@ pub(super) async fn get(
         return response;
     }
     execute(&http, format, request, request_context(&headers, &client, &id)).await
-}
-
-/// The operation's name: the one asked for, or that of a document's only operation.
-fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
-    use async_graphql::parser::types::DocumentOperations;
-    if let Some(name) = &request.operation_name {
-        return Some(name.clone());
-    }
-    match &request.parsed_query().ok()?.operations {
-        DocumentOperations::Multiple(operations) if operations.len() == 1 => {
-            operations.keys().next().map(|n| n.to_string())
-        }
-        _ => None,
-    }
 }
 
 /// Whether the operation a request would run is anything but a query. A document

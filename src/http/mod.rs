@@ -82,7 +82,7 @@ pub fn router(http: Http, limits: HttpLimits) -> Router {
 pub struct RequestId(pub String);
 
 async fn assign_request_id(mut request: Request, next: Next) -> Response {
-    let id = RequestId(crate::auth::token::new_version()[..16].to_owned());
+    let id = RequestId(format!("{:016x}", rand::random::<u64>()));
     request.extensions_mut().insert(id.clone());
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&id.0) {

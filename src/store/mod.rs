@@ -100,6 +100,9 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(pool.max_connections)
             .acquire_timeout(pool.acquire_timeout)
+            // A SQLite connection is a file handle that does not go stale; pinging it
+            // before each use would cost a round trip to its worker thread per request.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

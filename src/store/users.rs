@@ -1,7 +1,7 @@
 //! The `users` table.
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
@@ -161,8 +161,8 @@ pub struct Access {
     pub role: Role,
     pub disabled: bool,
     pub token_version: String,
-    /// Sorted by name, each group's permissions sorted.
-    pub groups: Vec<GroupRow>,
+    /// Sorted by name, each group's permissions sorted; shared, as it is read often.
+    pub groups: Arc<Vec<GroupRow>>,
 }
 
 impl Access {
@@ -186,52 +186,62 @@ pub async fn access(conn: &mut AnyConnection, usernames: &[String]) -> AppResult
     if usernames.is_empty() {
         return Ok(HashMap::new());
     }
-    let select = "SELECT u.username, u.email, u.full_name, u.role, u.disabled, u.token_version, ug.group_name, \
-                  p.resource_type, p.resource_id, p.method \
-                  FROM users u \
-                  LEFT JOIN user_groups ug ON ug.username = u.username \
-                  LEFT JOIN group_permissions p ON p.group_name = ug.group_name";
-    let rows = if usernames.len() > MAX_LISTED_USERS {
-        sqlx::query(select).fetch_all(conn).await?
+    // One row per user (its own columns) and one per group permission (the group's
+    // columns), rather than the user's columns repeated on every permission's row.
+    let (user_filter, group_filter) = if usernames.len() > MAX_LISTED_USERS {
+        (String::new(), String::new())
     } else {
-        let sql = format!("{select} WHERE u.username IN ({})", placeholders(1, usernames.len()));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for username in usernames {
+        let n = usernames.len();
+        (
+            format!(" WHERE u.username IN ({})", placeholders(1, n)),
+            format!(" WHERE ug.username IN ({})", placeholders(n + 1, n)),
+        )
+    };
+    let sql = format!(
+        "SELECT u.username, u.email, u.full_name, u.role, u.disabled, u.token_version, \
+         NULL AS group_name, NULL AS resource_type, NULL AS resource_id, NULL AS method \
+         FROM users u{user_filter} \
+         UNION ALL \
+         SELECT ug.username, NULL, NULL, NULL, NULL, NULL, ug.group_name, p.resource_type, p.resource_id, p.method \
+         FROM user_groups ug LEFT JOIN group_permissions p ON p.group_name = ug.group_name{group_filter}"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if !user_filter.is_empty() {
+        for username in usernames.iter().chain(usernames) {
             query = query.bind(username);
         }
-        query.fetch_all(conn).await?
-    };
+    }
+    let rows = query.fetch_all(conn).await?;
     let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
-    let mut found: HashMap<String, (Access, BTreeMap<String, Vec<Permission>>)> = HashMap::new();
+    let mut found: HashMap<String, Access> = HashMap::new();
+    let mut groups: HashMap<String, BTreeMap<String, Vec<Permission>>> = HashMap::new();
     for row in &rows {
         let username: String = row.try_get("username")?;
         if !wanted.contains(username.as_str()) {
             continue;
         }
-        let (_, groups) = match found.entry(username) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => {
+        match row.try_get::<Option<String>, _>("group_name")? {
+            Some(group) => {
+                groups.entry(username).or_default().entry(group).or_default().extend(joined_permission(row)?)
+            }
+            None => {
                 let access = Access {
-                    username: entry.key().clone(),
+                    username: username.clone(),
                     email: row.try_get("email")?,
                     full_name: row.try_get("full_name")?,
                     role: role_column(row)?,
                     disabled: disabled_column(row)?,
                     token_version: row.try_get("token_version")?,
-                    groups: Vec::new(),
+                    groups: Arc::default(),
                 };
-                entry.insert((access, BTreeMap::new()))
+                found.insert(username, access);
             }
-        };
-        if let Some(group) = row.try_get::<Option<String>, _>("group_name")? {
-            groups.entry(group).or_default().extend(joined_permission(row)?);
         }
     }
-    Ok(found
-        .into_iter()
-        .map(|(username, (mut access, groups))| {
-            access.groups = groups.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect();
-            (username, access)
-        })
-        .collect())
+    for (username, access) in &mut found {
+        let user_groups = groups.remove(username).unwrap_or_default();
+        access.groups =
+            Arc::new(user_groups.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect());
+    }
+    Ok(found)
 }
