@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import os
 import platform
 import shutil
@@ -29,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import ours, peer  # noqa: E402
 from benchlib.dataset import Dataset  # noqa: E402
-from benchlib.load import RunResult, median_latency, run_wrk  # noqa: E402
+from benchlib.load import RunResult, median_latency, run_wrk, wait_idle  # noqa: E402
 
 CONCURRENCIES = (1, 32)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -69,23 +70,41 @@ def ms(seconds: float) -> str:
 
 
 def ratio(x: float) -> str:
-    return "n/a" if x != x or x in (float("inf"), 0.0) else f"{x:.3g}"
+    """Three significant digits, without exponents (1234 -> '1,234', 0.00123 -> '0.00123')."""
+    if x != x or x in (float("inf"), 0.0):
+        return "n/a"
+    if x >= 100:
+        return f"{x:,.0f}"
+    digits = max(0, 2 - int(math.floor(math.log10(abs(x)))))
+    return f"{x:.{digits}f}"
 
 
 # -- runs --------------------------------------------------------------------------------
 
-def run_workloads(server, named_workloads, duration: int) -> dict:
-    """Each workload at each concurrency; returns {(key, c): RunResult}."""
+def run_workloads(server, named_workloads, duration: int, max_duration: int = 0) -> dict:
+    """Each workload at each concurrency; returns {(key, c): RunResult}.
+
+    With `max_duration`, a run at c>1 lasts long enough for about 1.5 rounds of c
+    requests at the c=1 latency (up to max_duration): a 10 s run at c=32 would complete
+    nothing on a server that takes a second per request and runs one at a time (MLTE).
+    """
     results = {}
     for key, w in named_workloads:
         for c in CONCURRENCIES:
-            log(f"  wrk {w.name} c={c} {duration}s")
-            results[(key, c)] = run_wrk(w, server.port, c, duration, server.pid, server.tmpdir)
+            d = duration
+            single = results.get((key, 1))
+            if max_duration and c > 1 and single and single.requests:
+                d = int(min(max(duration, 1.5 * c * single.p50_ms / 1000 + 5), max_duration))
+            log(f"  wrk {w.name} c={c} {d}s")
+            results[(key, c)] = run_wrk(w, server.port, c, d, server.pid, server.logdir)
+            waited = wait_idle(server.pid)
+            if waited > 2:
+                log(f"    (server busy {waited:.0f} s after the run: waited until idle)")
     return results
 
 
 def results_table(named_workloads, results: dict) -> None:
-    headers = ["workload", "conc", "req/s", "p50 ms", "p99 ms", "errors", "requests",
+    headers = ["workload", "conc", "secs", "req/s", "p50 ms", "p99 ms", "errors", "requests",
                "cpu us/req", "RSS max MiB", "VmHWM MiB", "req/s vs health"]
     rows = []
     for key, w in named_workloads:
@@ -93,11 +112,11 @@ def results_table(named_workloads, results: dict) -> None:
             r: RunResult = results[(key, c)]
             health = results.get(("health", c))
             rel = r.rps / health.rps if health and health.rps else float("nan")
-            rows.append([w.name, c, f"{r.rps:.1f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
+            rows.append([w.name, c, r.duration, f"{r.rps:.1f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
                          r.errors if not r.note else f"{r.errors} ({r.note})", r.requests,
                          f"{r.cpu_us_per_req:.0f}", f"{r.rss_max_mib:.1f}", f"{r.hwm_mib:.1f}",
                          ratio(rel)])
-    table(headers, rows, "lrrrrrrrrrr")
+    table(headers, rows, "lrrrrrrrrrrr")
 
 
 def start_seeded(args, ds: Dataset, name: str, workdir: str, restart: bool):
@@ -105,7 +124,6 @@ def start_seeded(args, ds: Dataset, name: str, workdir: str, restart: bool):
     show the serving process, not the seeding."""
     db = ours.Database(args.database, name, workdir)
     server = ours.OurServer(args.binary, db, workdir).start()
-    server.tmpdir = workdir
     log(f"seeding {name}: {ds.describe()}")
     timings = ours.seed(server, ds, log)
     if restart:
@@ -222,7 +240,6 @@ def section_peer(args, workdir: str, cleanup: list) -> None:
 
     # MLTE's backend.
     p = peer.PeerServer(args.mlte_bin, workdir, workdir, ds.tag)
-    p.tmpdir = workdir
     cleanup.append(p.stop)
     log(f"starting MLTE backend ({args.mlte_bin})")
     p.start()
@@ -233,7 +250,7 @@ def section_peer(args, workdir: str, cleanup: list) -> None:
     padmin = p.token(peer.ADMIN_USER, peer.ADMIN_PASSWORD)
     puser = p.token(ds.username(ds.probe_index), ds.password(ds.probe_index))
     peer_named = peer.workloads(ds, padmin, puser)
-    peer_res = run_workloads(p, peer_named, args.duration)
+    peer_res = run_workloads(p, peer_named, args.duration, args.peer_max_duration)
     log("MLTE: all users with models (details + one call per user)")
     peer_all_med, peer_all_min = median_latency(
         lambda: peer.all_users_with_models(p, padmin), args.peer_repeats)
@@ -290,6 +307,11 @@ def header(args) -> None:
         f"load tool {wrk} (1 thread), loopback")
     out("Shared, noisy machine: compare rows within one run (ratios), not absolute "
         "times across runs.")
+    out("Columns: errors = non-2xx + socket errors + timeouts + 200s whose body has a GraphQL "
+        "`errors` member (every body is checked); cpu us/req = the server process's CPU "
+        "time / requests (PostgreSQL's own CPU not included); RSS max = highest VmRSS "
+        "sampled every 0.2 s during the run; VmHWM = the process's peak so far; "
+        "req/s vs health = req/s / GET /health's req/s at the same concurrency.")
     out()
 
 
@@ -309,6 +331,8 @@ def parse_args():
     ap.add_argument("--mlte-bin", default=os.path.join(REPO, "bench/.venv/bin/mlte"))
     ap.add_argument("--peer-users", type=int, default=10)
     ap.add_argument("--peer-models", type=int, default=20)
+    ap.add_argument("--peer-max-duration", type=int, default=90,
+                    help="longest MLTE run at c=32 (they are stretched to complete requests)")
     ap.add_argument("--peer-repeats", type=int, default=3,
                     help="runs of MLTE's all-users-with-models sequence")
     return ap.parse_args()

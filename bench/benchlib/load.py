@@ -67,6 +67,7 @@ class RunResult:
     hwm_mib: float
     cpu_us_per_req: float
     note: str = ""
+    duration: int = 0
 
 
 def _lua_string(s: str) -> str:
@@ -81,7 +82,7 @@ def _lua_string(s: str) -> str:
 
 def write_script(w: Workload, directory: str) -> str:
     headers = "\n".join(
-        f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in w.headers.items()
+        f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in w.headers.items()
     )
     text = _LUA_TEMPLATE % {
         "method": w.method,
@@ -158,7 +159,8 @@ def run_wrk(w: Workload, port: int, concurrency: int, duration: int, server_pid:
         proc = subprocess.run(cmd, capture_output=True, text=True)
     os.unlink(script)
     m = re.search(r"^BENCH (.*)$", proc.stdout, re.M)
-    if proc.returncode != 0 or not m:
+    # wrk exits 0 even when the Lua script fails to load: treat any stderr as failure.
+    if proc.returncode != 0 or not m or proc.stderr.strip():
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout}\n{proc.stderr}")
     v = {k: int(x) for k, x in (kv.split("=") for kv in m.group(1).split())}
     n = v["requests"]
@@ -170,8 +172,27 @@ def run_wrk(w: Workload, port: int, concurrency: int, duration: int, server_pid:
         errors=errors, requests=n,
         rss_max_mib=s.rss_max_kib / 1024, hwm_mib=s.hwm_kib / 1024,
         cpu_us_per_req=(s.cpu / n * 1e6) if n else 0.0,
-        note=(f"timeouts={v['timeouts']}" if v["timeouts"] else ""),
+        duration=duration,
+        note=("none completed" if n == 0 else
+              f"timeouts={v['timeouts']}" if v["timeouts"] else ""),
     )
+
+
+def wait_idle(pid: int, max_wait: float = 300.0, busy_fraction: float = 0.1) -> float:
+    """Wait until the server stops burning CPU; returns the seconds waited.
+
+    wrk stops at its deadline but the server may still be working on requests that
+    were in flight (MLTE's thread pool finishes every one of them, for tens of seconds
+    at c=32). Starting the next run before that would charge it for the backlog.
+    """
+    probe = ProcSampler(pid)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < max_wait:
+        c0 = probe.cpu_seconds()
+        time.sleep(0.5)
+        if probe.cpu_seconds() - c0 < 0.5 * busy_fraction:
+            break
+    return time.monotonic() - t0
 
 
 def median_latency(fn, repeats: int, warmup: int = 1) -> tuple[float, float]:

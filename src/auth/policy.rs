@@ -1,7 +1,7 @@
 //! The permission check (MLTE's `grants_access`) and the groups MLTE derives
 //! from resources (RULES §3, §4). Pure functions: no I/O, unit-tested below.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 use crate::domain::{Method, Permission, ResourceType, Role};
 
@@ -24,21 +24,49 @@ pub fn is_allowed(role: Role, permissions: &[Permission], requested: &Permission
     role == Role::Admin || permissions.iter().any(|granted| grants(granted, requested))
 }
 
-/// The ids among `all_ids` (sorted) that `is_allowed` lets this role and these
-/// permissions read (MODEL, id, GET), in order: one pass over the permissions and a
-/// set lookup per granted id, rather than the check per id and permission.
-pub fn readable_ids(
+/// What one may read of a resource type: every resource, or these ids (sorted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readable<'a> {
+    All,
+    Only(BTreeSet<&'a str>),
+}
+
+/// What `is_allowed` lets this role and these permissions read (GET) of a resource
+/// type, in one pass over the permissions, instead of the check per id.
+pub fn readable<'a>(
     role: Role,
-    permissions: &[Permission],
+    permissions: impl IntoIterator<Item = &'a Permission>,
     resource_type: ResourceType,
-    all_ids: &[String],
-) -> Vec<String> {
-    let reads = |p: &&Permission| p.resource_type == resource_type && matches!(p.method, Method::Get | Method::Any);
-    if role == Role::Admin || permissions.iter().filter(reads).any(|p| p.resource_id.is_none()) {
-        return all_ids.to_vec();
+) -> Readable<'a> {
+    if role == Role::Admin {
+        return Readable::All;
     }
-    let granted: HashSet<&str> = permissions.iter().filter(reads).filter_map(|p| p.resource_id.as_deref()).collect();
-    all_ids.iter().filter(|id| granted.contains(id.as_str())).cloned().collect()
+    let mut ids = BTreeSet::new();
+    for p in permissions {
+        if p.resource_type == resource_type && matches!(p.method, Method::Get | Method::Any) {
+            match &p.resource_id {
+                None => return Readable::All,
+                Some(id) => {
+                    ids.insert(id.as_str());
+                }
+            }
+        }
+    }
+    Readable::Only(ids)
+}
+
+impl Readable<'_> {
+    /// The readable ones among `all_ids`, which must be sorted; in that order.
+    pub fn among(&self, all_ids: &[String]) -> Vec<String> {
+        match self {
+            Readable::All => all_ids.to_vec(),
+            Readable::Only(ids) => ids
+                .iter()
+                .filter(|id| all_ids.binary_search_by(|existing| existing.as_str().cmp(id)).is_ok())
+                .map(|id| id.to_string())
+                .collect(),
+        }
+    }
 }
 
 /// Only an ADMIN may create or change `role`, `groups` and `disabled`, and only an
@@ -141,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn readable_ids_agree_with_the_check_per_id() {
+    fn readable_agrees_with_the_check_per_id() {
         let ids: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
         let candidates = [
             p(Model, None, Get),
@@ -160,7 +188,7 @@ mod tests {
             for role in [Role::Admin, Role::Regular] {
                 let expected: Vec<String> =
                     ids.iter().filter(|id| is_allowed(role, &permissions, &p(Model, Some(id), Get))).cloned().collect();
-                assert_eq!(readable_ids(role, &permissions, Model, &ids), expected, "{role:?} {permissions:?}");
+                assert_eq!(readable(role, &permissions, Model).among(&ids), expected, "{role:?} {permissions:?}");
             }
         }
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use tokio::sync::Mutex;
 
-use crate::auth::policy;
+use crate::auth::policy::{self, Readable};
 use crate::domain::ResourceType;
 use crate::error::{AppError, AppResult};
 use crate::store::users::{self, Access};
@@ -27,8 +27,11 @@ impl Loaders {
     pub fn new(db: &Db) -> Self {
         // Cached for the request only; one batch for every user a response names (the
         // store reads them all in one statement whatever their number).
+        // No delay: lists are prefetched in one batch by their resolvers, and a lone
+        // user (`user(u)`) should not wait for company that will not come.
         let access = DataLoader::with_cache(AccessByUser(db.clone()), tokio::spawn, HashMapCache::default())
-            .max_batch_size(usize::MAX);
+            .max_batch_size(usize::MAX)
+            .delay(std::time::Duration::ZERO);
         Loaders { db: db.clone(), access, model_ids: Mutex::new(None) }
     }
 
@@ -48,12 +51,25 @@ impl Loaders {
         self.access.load_one(username.to_owned()).await
     }
 
-    /// The ids of the models `username` may read, sorted: the permission check over
-    /// every model id, read once per request.
+    /// The ids of the models `username` may read, sorted. When every model id has
+    /// been read for this request (a listing of users), from those; otherwise all of
+    /// them only for a user who may read all, and just its own ones for anyone else,
+    /// so that one user's models cost what its answer holds.
     pub async fn readable_models(&self, username: &str) -> AppResult<Vec<String>> {
         let Some(access) = self.access(username).await? else { return Ok(Vec::new()) };
-        let ids = self.model_ids().await?;
-        Ok(policy::readable_ids(access.role, &access.permissions(), ResourceType::Model, &ids))
+        let permissions = access.groups.iter().flat_map(|group| &group.permissions);
+        let readable = policy::readable(access.role, permissions, ResourceType::Model);
+        let listed = self.model_ids.lock().await.clone();
+        match (readable, listed) {
+            (readable, Some(all_ids)) => Ok(readable.among(&all_ids)),
+            (Readable::All, None) => Ok(self.model_ids().await?.to_vec()),
+            (Readable::Only(ids), None) => models::existing(&mut *self.db.conn().await?, ids).await,
+        }
+    }
+
+    /// Reads every model id once for this request: a listing of users with models.
+    pub async fn prefetch_model_ids(&self) -> AppResult<()> {
+        self.model_ids().await.map(drop)
     }
 
     async fn model_ids(&self) -> AppResult<Arc<Vec<String>>> {

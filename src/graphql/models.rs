@@ -20,7 +20,7 @@ impl ModelQuery {
     async fn models(&self, ctx: &Context<'_>) -> AppResult<Vec<Model>> {
         let caller = caller(ctx).await?;
         let ids = models::list_ids(&mut *state(ctx)?.db.conn().await?).await?;
-        let readable = policy::readable_ids(caller.role, &caller.permissions, ResourceType::Model, &ids);
+        let readable = policy::readable(caller.role, &caller.permissions, ResourceType::Model).among(&ids);
         Ok(readable.into_iter().map(|id| Model { id }).collect())
     }
 

@@ -44,8 +44,12 @@ impl UserQuery {
     async fn users(&self, ctx: &Context<'_>) -> AppResult<Vec<User>> {
         let rows = users::list(&mut *state(ctx)?.db.conn().await?).await?;
         let look_ahead = ctx.look_ahead();
+        let loaders = data::<Loaders>(ctx)?;
         if look_ahead.field("groups").exists() || look_ahead.field("models").exists() {
-            data::<Loaders>(ctx)?.prefetch_access(rows.iter().map(|row| row.username.clone())).await?;
+            loaders.prefetch_access(rows.iter().map(|row| row.username.clone())).await?;
+        }
+        if look_ahead.field("models").exists() {
+            loaders.prefetch_model_ids().await?;
         }
         Ok(rows.into_iter().map(User::from).collect())
     }

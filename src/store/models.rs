@@ -1,6 +1,10 @@
 //! The `models` table.
 
+use std::collections::BTreeSet;
+
 use sqlx::{AnyConnection, Row};
+
+use super::placeholders;
 
 use crate::error::{AppError, AppResult};
 
@@ -10,6 +14,21 @@ pub async fn list_ids(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
     let mut ids: Vec<String> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
     ids.sort();
     Ok(ids)
+}
+
+/// Those of `ids` that are models, sorted by bytes.
+pub async fn existing(conn: &mut AnyConnection, ids: BTreeSet<&str>) -> AppResult<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT id FROM models WHERE id IN ({})", placeholders(1, ids.len()));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(id);
+    }
+    let mut found: Vec<String> = query.fetch_all(conn).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+    found.sort();
+    Ok(found)
 }
 
 pub async fn exists(conn: &mut AnyConnection, id: &str) -> AppResult<bool> {
