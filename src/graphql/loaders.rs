@@ -3,7 +3,7 @@
 //! user's access, one for the model ids). Created per request, so nothing cached
 //! crosses requests or users.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -12,13 +12,17 @@ use tokio::sync::Mutex;
 use crate::auth::policy::{self, Readable};
 use crate::domain::ResourceType;
 use crate::error::{AppError, AppResult};
-use crate::store::users::{self, Access};
+use crate::store::users::{self, Access, ModelGrants};
 use crate::store::{Db, models};
 
 /// The loaders of one request.
 pub struct Loaders {
     db: Db,
     access: DataLoader<AccessByUser, HashMapCache>,
+    /// Users whose access is already in `access`'s cache (the caller, a prefetched list):
+    /// their models are found from it; anyone else's from the lighter `grants`.
+    access_known: std::sync::Mutex<HashSet<String>>,
+    grants: DataLoader<GrantsByUser, HashMapCache>,
     /// Every model id, read once (the lock makes concurrent first readers wait for it).
     model_ids: Mutex<Option<Arc<Vec<String>>>>,
 }
@@ -32,18 +36,33 @@ impl Loaders {
         let access = DataLoader::with_cache(AccessByUser(db.clone()), tokio::spawn, HashMapCache::default())
             .max_batch_size(usize::MAX)
             .delay(std::time::Duration::ZERO);
-        Loaders { db: db.clone(), access, model_ids: Mutex::new(None) }
+        let grants = DataLoader::with_cache(GrantsByUser(db.clone()), tokio::spawn, HashMapCache::default())
+            .max_batch_size(usize::MAX)
+            .delay(std::time::Duration::ZERO);
+        Loaders { db: db.clone(), access, access_known: Default::default(), grants, model_ids: Mutex::new(None) }
     }
 
     /// Loads the access of all `usernames` in one batch, so that their fields then
     /// answer from the cache; batching by timing alone can split a large listing.
-    pub async fn prefetch_access(&self, usernames: impl IntoIterator<Item = String>) -> AppResult<()> {
+    pub async fn prefetch_access(&self, usernames: Vec<String>) -> AppResult<()> {
+        self.known().extend(usernames.iter().cloned());
         self.access.load_many(usernames).await.map(drop)
     }
 
+    /// Loads what decides the models of all `usernames` in one batch: a listing of
+    /// users with their models but not their groups.
+    pub async fn prefetch_model_grants(&self, usernames: Vec<String>) -> AppResult<()> {
+        self.grants.load_many(usernames).await.map(drop)
+    }
+
     /// Puts an access already read (the caller's) in this request's cache.
-    pub fn feed_access(&self, access: Arc<Access>) -> impl Future<Output = ()> + '_ {
-        self.access.feed_one(access.username.clone(), access)
+    pub async fn feed_access(&self, access: Arc<Access>) {
+        self.known().insert(access.username.clone());
+        self.access.feed_one(access.username.clone(), access).await
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.access_known.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A user's role and groups, batched with every other user of the response.
@@ -56,9 +75,20 @@ impl Loaders {
     /// them only for a user who may read all, and just its own ones for anyone else,
     /// so that one user's models cost what its answer holds.
     pub async fn readable_models(&self, username: &str) -> AppResult<Vec<String>> {
-        let Some(access) = self.access(username).await? else { return Ok(Vec::new()) };
-        let permissions = access.groups.iter().flat_map(|group| &group.permissions);
-        let readable = policy::readable(access.role, permissions, ResourceType::Model);
+        let (access, grants);
+        let readable = if self.known().contains(username) {
+            let Some(found) = self.access(username).await? else { return Ok(Vec::new()) };
+            access = found;
+            policy::readable(
+                access.role,
+                access.groups.iter().flat_map(|group| &group.permissions),
+                ResourceType::Model,
+            )
+        } else {
+            let Some(found) = self.grants.load_one(username.to_owned()).await? else { return Ok(Vec::new()) };
+            grants = found;
+            policy::readable(grants.role, &grants.permissions, ResourceType::Model)
+        };
         let listed = self.model_ids.lock().await.clone();
         match (readable, listed) {
             (readable, Some(all_ids)) => Ok(readable.among(&all_ids)),
@@ -85,9 +115,24 @@ impl Loaders {
     /// Forgets what this request has read: a mutation is about to write.
     pub fn clear(&self) {
         self.access.clear::<String>();
+        self.grants.clear::<String>();
+        self.known().clear();
         if let Ok(mut cached) = self.model_ids.try_lock() {
             *cached = None;
         }
+    }
+}
+
+/// [`ModelGrants`] by username.
+pub struct GrantsByUser(Db);
+
+impl Loader<String> for GrantsByUser {
+    type Value = Arc<ModelGrants>;
+    type Error = AppError;
+
+    async fn load(&self, usernames: &[String]) -> Result<HashMap<String, Arc<ModelGrants>>, AppError> {
+        let found = users::model_grants(&mut *self.0.conn().await?, usernames).await?;
+        Ok(found.into_iter().map(|(username, grants)| (username, Arc::new(grants))).collect())
     }
 }
 

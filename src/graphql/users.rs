@@ -45,8 +45,13 @@ impl UserQuery {
         let rows = users::list(&mut *state(ctx)?.db.conn().await?).await?;
         let look_ahead = ctx.look_ahead();
         let loaders = data::<Loaders>(ctx)?;
-        if look_ahead.field("groups").exists() || look_ahead.field("models").exists() {
-            loaders.prefetch_access(rows.iter().map(|row| row.username.clone())).await?;
+        let usernames = || rows.iter().map(|row| row.username.clone()).collect::<Vec<_>>();
+        // One batch per kind of data asked for: groups need each user's whole access,
+        // models alone only its model grants.
+        if look_ahead.field("groups").exists() {
+            loaders.prefetch_access(usernames()).await?;
+        } else if look_ahead.field("models").exists() {
+            loaders.prefetch_model_grants(usernames()).await?;
         }
         if look_ahead.field("models").exists() {
             loaders.prefetch_model_ids().await?;

@@ -10,7 +10,7 @@ use super::groups::{self, GroupRow, group_row};
 use super::{WriteTx, joined_permission, placeholders};
 
 use crate::auth::policy::{self, GroupAccess};
-use crate::domain::{Permission, ResourceType, Role};
+use crate::domain::{Method, Permission, ResourceType, Role};
 use crate::error::{AppError, AppResult};
 
 /// A stored user, hash included: never handed to the GraphQL layer as is.
@@ -175,6 +175,71 @@ impl Access {
 /// Past this many users, [`access`] reads every user rather than binding a list that
 /// could outgrow the databases' limits on bound parameters.
 const MAX_LISTED_USERS: usize = 1000;
+
+/// The permissions by which a user may read models (MODEL, with GET or ANY), and
+/// its role: all that `User.models` needs, much less than its whole [`Access`].
+#[derive(Debug, Clone)]
+pub struct ModelGrants {
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+}
+
+/// The [`ModelGrants`] of each of `usernames` that exists, in one statement.
+pub async fn model_grants(conn: &mut AnyConnection, usernames: &[String]) -> AppResult<HashMap<String, ModelGrants>> {
+    if usernames.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (user_filter, grant_filter) = if usernames.len() > MAX_LISTED_USERS {
+        (String::new(), String::new())
+    } else {
+        let n = usernames.len();
+        (
+            format!(" WHERE u.username IN ({})", placeholders(1, n)),
+            format!(" AND ug.username IN ({})", placeholders(n + 1, n)),
+        )
+    };
+    // A user's own row (its role, no grant) and one row per grant (its resource id).
+    let sql = format!(
+        "SELECT u.username, u.role, NULL AS resource_id, 0 AS is_grant FROM users u{user_filter} \
+         UNION ALL \
+         SELECT ug.username, NULL, p.resource_id, 1 FROM user_groups ug \
+         JOIN group_permissions p ON p.group_name = ug.group_name \
+         WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY'){grant_filter}"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if !user_filter.is_empty() {
+        for username in usernames.iter().chain(usernames) {
+            query = query.bind(username);
+        }
+    }
+    let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
+    let mut roles: HashMap<String, Role> = HashMap::new();
+    let mut permissions: HashMap<String, Vec<Permission>> = HashMap::new();
+    for row in query.fetch_all(conn).await? {
+        let username: String = row.try_get("username")?;
+        if !wanted.contains(username.as_str()) {
+            continue;
+        }
+        if row.try_get::<i64, _>("is_grant")? == 0 {
+            roles.insert(username, role_column(&row)?);
+        } else {
+            let resource_id: Option<String> = row.try_get("resource_id")?;
+            // GET stands for GET and ANY alike here: both grant reading.
+            permissions.entry(username).or_default().push(Permission {
+                resource_type: ResourceType::Model,
+                resource_id,
+                method: Method::Get,
+            });
+        }
+    }
+    Ok(roles
+        .into_iter()
+        .map(|(username, role)| {
+            let permissions = permissions.remove(&username).unwrap_or_default();
+            (username, ModelGrants { role, permissions })
+        })
+        .collect())
+}
 
 /// One user's [`Access`].
 pub async fn find_access(conn: &mut AnyConnection, username: &str) -> AppResult<Option<Access>> {
