@@ -34,6 +34,7 @@ impl UserQuery {
         match username.as_str() {
             "panic-for-test" => panic!("the test hook panicked"),
             "sleep-for-test" => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+            "stall-for-test" => tokio::time::sleep(std::time::Duration::from_secs(5)).await,
             _ => {}
         }
         find(ctx, caller.resolve(&username)).await.map(Some)

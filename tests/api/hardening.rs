@@ -312,6 +312,38 @@ async fn a_client_too_slow_to_send_its_headers_is_cut_off() {
 }
 
 #[tokio::test]
+async fn a_client_too_slow_to_send_its_body_is_cut_off() {
+    let app = TestApp::spawn_with(|config| config.read_timeout_secs = 1).await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let head =
+        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"qu";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response)).await;
+    assert!(read.is_ok(), "the server gave up on the body");
+    let status = String::from_utf8_lossy(&response).lines().next().unwrap_or_default().to_owned();
+    assert!(status.is_empty() || status.contains(" 408 ") || status.contains(" 400 "), "{status}");
+}
+
+#[tokio::test]
+async fn a_request_past_the_time_limit_gets_503_and_the_server_goes_on() {
+    let app = TestApp::spawn_with(|config| config.request_timeout_secs = 1).await;
+    let admin = app.admin().await;
+    let started = std::time::Instant::now();
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&admin)
+        .json(&json!({"query": "{ user(username: \"stall-for-test\") { username } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(started.elapsed() < Duration::from_secs(4), "cut at the limit: {:?}", started.elapsed());
+    still_serving(&app, &admin).await;
+}
+
+#[tokio::test]
 async fn introspection_and_suggestions_can_be_turned_off() {
     let app = TestApp::spawn_with(|config| config.disable_introspection = true).await;
     let admin = app.admin().await;
