@@ -189,15 +189,7 @@ pub async fn model_grants(conn: &mut AnyConnection, usernames: &[String]) -> App
     if usernames.is_empty() {
         return Ok(HashMap::new());
     }
-    let (user_filter, grant_filter) = if usernames.len() > MAX_LISTED_USERS {
-        (String::new(), String::new())
-    } else {
-        let n = usernames.len();
-        (
-            format!(" WHERE u.username IN ({})", placeholders(1, n)),
-            format!(" AND ug.username IN ({})", placeholders(n + 1, n)),
-        )
-    };
+    let [user_filter, grant_filter] = username_filters(usernames, ["WHERE u.username", "AND ug.username"]);
     // A user's own row (its role, no grant) and one row per grant (its resource id).
     let sql = format!(
         "SELECT u.username, u.role, NULL AS resource_id, 0 AS is_grant FROM users u{user_filter} \
@@ -206,12 +198,7 @@ pub async fn model_grants(conn: &mut AnyConnection, usernames: &[String]) -> App
          JOIN group_permissions p ON p.group_name = ug.group_name \
          WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY'){grant_filter}"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    if !user_filter.is_empty() {
-        for username in usernames.iter().chain(usernames) {
-            query = query.bind(username);
-        }
-    }
+    let query = bind_usernames_twice(sqlx::query(sqlx::AssertSqlSafe(sql)), usernames, !user_filter.is_empty());
     let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
     let mut roles: HashMap<String, Role> = HashMap::new();
     let mut permissions: HashMap<String, Vec<Permission>> = HashMap::new();
@@ -241,6 +228,31 @@ pub async fn model_grants(conn: &mut AnyConnection, usernames: &[String]) -> App
         .collect())
 }
 
+/// `<column> IN ($…)` filters on `usernames` for the two halves of a UNION ALL,
+/// numbered one after the other; none past [`MAX_LISTED_USERS`] (then everyone is
+/// read, and the rows filtered in Rust).
+fn username_filters(usernames: &[String], columns: [&str; 2]) -> [String; 2] {
+    if usernames.len() > MAX_LISTED_USERS {
+        return [String::new(), String::new()];
+    }
+    let n = usernames.len();
+    [format!(" {} IN ({})", columns[0], placeholders(1, n)), format!(" {} IN ({})", columns[1], placeholders(n + 1, n))]
+}
+
+/// Binds `usernames` for both halves of [`username_filters`] when they filter.
+fn bind_usernames_twice<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    usernames: &'q [String],
+    filtered: bool,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    if filtered {
+        for username in usernames.iter().chain(usernames) {
+            query = query.bind(username);
+        }
+    }
+    query
+}
+
 /// One user's [`Access`].
 pub async fn find_access(conn: &mut AnyConnection, username: &str) -> AppResult<Option<Access>> {
     Ok(access(conn, &[username.to_owned()]).await?.remove(username))
@@ -253,15 +265,7 @@ pub async fn access(conn: &mut AnyConnection, usernames: &[String]) -> AppResult
     }
     // One row per user (its own columns) and one per group permission (the group's
     // columns), rather than the user's columns repeated on every permission's row.
-    let (user_filter, group_filter) = if usernames.len() > MAX_LISTED_USERS {
-        (String::new(), String::new())
-    } else {
-        let n = usernames.len();
-        (
-            format!(" WHERE u.username IN ({})", placeholders(1, n)),
-            format!(" WHERE ug.username IN ({})", placeholders(n + 1, n)),
-        )
-    };
+    let [user_filter, group_filter] = username_filters(usernames, ["WHERE u.username", "WHERE ug.username"]);
     let sql = format!(
         "SELECT u.username, u.email, u.full_name, u.role, u.disabled, u.token_version, \
          NULL AS group_name, NULL AS resource_type, NULL AS resource_id, NULL AS method \
@@ -270,12 +274,7 @@ pub async fn access(conn: &mut AnyConnection, usernames: &[String]) -> AppResult
          SELECT ug.username, NULL, NULL, NULL, NULL, NULL, ug.group_name, p.resource_type, p.resource_id, p.method \
          FROM user_groups ug LEFT JOIN group_permissions p ON p.group_name = ug.group_name{group_filter}"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    if !user_filter.is_empty() {
-        for username in usernames.iter().chain(usernames) {
-            query = query.bind(username);
-        }
-    }
+    let query = bind_usernames_twice(sqlx::query(sqlx::AssertSqlSafe(sql)), usernames, !user_filter.is_empty());
     let rows = query.fetch_all(conn).await?;
     let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
     let mut found: HashMap<String, Access> = HashMap::new();
