@@ -33,6 +33,7 @@ pub async fn run(command: &UserCommand, config: &Config, stdin: impl Read) -> an
                 token_version: token::new_version(),
             };
             let mut tx = db.begin_write().await?;
+            tx.changes_access();
             users::create(&mut tx, &row, &[]).await?;
             tx.commit().await?;
             Ok(format!("created user {username} ({})", role.as_str()))

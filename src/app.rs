@@ -25,6 +25,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::limits::{DocumentLimits, ParsedDocuments};
 use crate::http::{self, Http, HttpLimits};
 use crate::metrics::Metrics;
+use crate::store::users::GroupsCache;
 use crate::store::{Db, users};
 
 /// What every resolver and handler shares.
@@ -37,6 +38,8 @@ pub struct AppState {
     /// Checked on every GraphQL request before it runs.
     pub document_limits: DocumentLimits,
     pub parsed_documents: ParsedDocuments,
+    /// Users' groups, kept while the database's access version holds.
+    pub groups_cache: GroupsCache,
 }
 
 impl AppState {
@@ -79,6 +82,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         metrics: Metrics::new(),
         document_limits: query_limits.document,
         parsed_documents: ParsedDocuments::default(),
+        groups_cache: GroupsCache::default(),
     });
     let http = Http { schema: crate::graphql::schema(state.clone(), &query_limits), state };
     let read_timeout = Duration::from_secs(config.read_timeout_secs);

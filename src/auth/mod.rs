@@ -47,9 +47,14 @@ const BAD_TOKEN: AppError = AppError::Unauthenticated("missing, invalid or expir
 
 /// The caller for a bearer token: its user must exist, carry the token's version
 /// (older tokens die with a password change or re-creation) and be enabled.
-pub async fn authenticate(db: &Db, keys: &TokenKeys, bearer: Option<&str>) -> AppResult<Caller> {
+pub async fn authenticate(
+    db: &Db,
+    keys: &TokenKeys,
+    groups: &users::GroupsCache,
+    bearer: Option<&str>,
+) -> AppResult<Caller> {
     let claims = bearer.and_then(|token| keys.verify(token)).ok_or(BAD_TOKEN)?;
-    let access = users::find_access(&mut *db.conn().await?, &claims.sub).await?.ok_or(BAD_TOKEN)?;
+    let access = users::find_access_cached(&mut *db.conn().await?, &claims.sub, groups).await?.ok_or(BAD_TOKEN)?;
     if access.token_version != claims.ver {
         return Err(BAD_TOKEN);
     }

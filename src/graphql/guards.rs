@@ -44,7 +44,8 @@ pub async fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
     let result = request
         .caller
         .get_or_init(|| async {
-            let caller = auth::authenticate(&state.db, &state.keys, request.bearer.as_deref()).await?;
+            let caller =
+                auth::authenticate(&state.db, &state.keys, &state.groups_cache, request.bearer.as_deref()).await?;
             // The caller's groups and models then cost no second read.
             loaders.feed_access(caller.access.clone()).await;
             Ok(caller)

@@ -161,10 +161,13 @@ fn descend<'a>(node: &'a mut Value, path: &[PathSegment]) -> Option<&'a mut Valu
 }
 
 /// A mutation's write transaction. This request's cached reads are dropped first, so
-/// what the response shows afterwards is read after the write.
+/// what the response shows afterwards is read after the write; its commit bumps the
+/// access version (every mutation may change someone's groups or permissions).
 pub async fn begin_write(ctx: &Context<'_>) -> AppResult<WriteTx> {
     data::<loaders::Loaders>(ctx)?.clear();
-    state(ctx)?.db.begin_write().await
+    let mut tx = state(ctx)?.db.begin_write().await?;
+    tx.changes_access();
+    Ok(tx)
 }
 
 /// Request or schema data of type `T`; its absence is a wiring bug, hence internal.

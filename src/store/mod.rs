@@ -44,11 +44,22 @@ pub struct Db {
 pub struct WriteTx {
     tx: Tx,
     backend: Backend,
+    bumps_access_version: bool,
     _turn: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> AppResult<()> {
+    /// Marks this transaction as one that may change users' groups or permissions: its
+    /// commit bumps the access version, so that every process drops its cached groups.
+    pub fn changes_access(&mut self) {
+        self.bumps_access_version = true;
+    }
+
+    pub async fn commit(mut self) -> AppResult<()> {
+        if self.bumps_access_version {
+            // Last, so that the row lock it takes on PostgreSQL is held only for the commit.
+            sqlx::query("UPDATE access_version SET version = version + 1 WHERE id = 1").execute(&mut *self.tx).await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }
@@ -133,9 +144,15 @@ impl Db {
         Ok(match self.backend {
             Backend::Sqlite => {
                 let turn = self.writer_turn.clone().lock_owned().await;
-                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, backend: self.backend, _turn: Some(turn) }
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                WriteTx { tx, backend: self.backend, bumps_access_version: false, _turn: Some(turn) }
             }
-            Backend::Postgres => WriteTx { tx: self.pool.begin().await?, backend: self.backend, _turn: None },
+            Backend::Postgres => WriteTx {
+                tx: self.pool.begin().await?,
+                backend: self.backend,
+                bumps_access_version: false,
+                _turn: None,
+            },
         })
     }
 

@@ -253,6 +253,85 @@ fn bind_usernames_twice<'q>(
     query
 }
 
+/// Users' groups kept across requests while the database's access version holds
+/// (see the `access_version` migration): a request then reads one row, its user's,
+/// instead of all its groups' permissions.
+#[derive(Default)]
+pub struct GroupsCache(std::sync::Mutex<HashMap<String, VersionedGroups>>);
+
+/// A user's groups as read at an access version.
+type VersionedGroups = (i64, Arc<Vec<GroupRow>>);
+
+impl GroupsCache {
+    const MAX_USERS: usize = 10_000;
+
+    fn get(&self, username: &str) -> Option<VersionedGroups> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(username).cloned()
+    }
+
+    fn put(&self, username: &str, version: i64, groups: Arc<Vec<GroupRow>>) {
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= Self::MAX_USERS {
+            cache.clear();
+        }
+        cache.insert(username.to_owned(), (version, groups));
+    }
+}
+
+/// One user's [`Access`] for authenticating a request, in one statement: its row with
+/// the current access version, and its groups' rows only when `cache` does not hold
+/// them at that version.
+pub async fn find_access_cached(
+    conn: &mut AnyConnection,
+    username: &str,
+    cache: &GroupsCache,
+) -> AppResult<Option<Access>> {
+    let cached = cache.get(username);
+    let rows = sqlx::query(
+        "SELECT u.username, u.email, u.full_name, u.role, u.disabled, u.token_version, v.version, \
+         NULL AS group_name, NULL AS resource_type, NULL AS resource_id, NULL AS method \
+         FROM users u CROSS JOIN access_version v WHERE u.username = $1 \
+         UNION ALL \
+         SELECT ug.username, NULL, NULL, NULL, NULL, NULL, NULL, ug.group_name, p.resource_type, p.resource_id, p.method \
+         FROM user_groups ug LEFT JOIN group_permissions p ON p.group_name = ug.group_name \
+         WHERE ug.username = $2 AND (SELECT version FROM access_version WHERE id = 1) <> $3",
+    )
+    .bind(username)
+    .bind(username)
+    .bind(cached.as_ref().map_or(-1, |(version, _)| *version))
+    .fetch_all(conn)
+    .await?;
+    let Some(user) = rows.iter().find(|row| row.try_get::<Option<String>, _>("group_name").ok().flatten().is_none())
+    else {
+        return Ok(None);
+    };
+    let version: i64 = user.try_get("version")?;
+    let groups = match cached {
+        Some((cached_version, groups)) if cached_version == version => groups,
+        _ => {
+            let mut by_name: BTreeMap<String, Vec<Permission>> = BTreeMap::new();
+            for row in &rows {
+                if let Some(group) = row.try_get::<Option<String>, _>("group_name")? {
+                    by_name.entry(group).or_default().extend(joined_permission(row)?);
+                }
+            }
+            let groups =
+                Arc::new(by_name.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect());
+            cache.put(username, version, Arc::clone(&groups));
+            groups
+        }
+    };
+    Ok(Some(Access {
+        username: username.to_owned(),
+        email: user.try_get("email")?,
+        full_name: user.try_get("full_name")?,
+        role: role_column(user)?,
+        disabled: disabled_column(user)?,
+        token_version: user.try_get("token_version")?,
+        groups,
+    }))
+}
+
 /// One user's [`Access`].
 pub async fn find_access(conn: &mut AnyConnection, username: &str) -> AppResult<Option<Access>> {
     Ok(access(conn, &[username.to_owned()]).await?.remove(username))

@@ -74,3 +74,19 @@ async fn two_processes_starting_at_once_on_an_empty_database_both_serve_with_one
     assert_eq!(body["data"]["users"], json!([{"username": "admin", "role": "ADMIN"}]));
     assert_eq!(body["data"]["groups"].as_array().unwrap().len(), 15);
 }
+
+#[tokio::test]
+async fn a_group_change_through_one_process_acts_at_once_on_another() {
+    let first = TestApp::spawn().await;
+    let second = first.another_process().await;
+    let admin = first.admin().await;
+    let bob = first.regular_user("bob").await;
+    // The second process has read (and may keep) bob's groups.
+    assert_eq!(second.gql(Some(&bob), "{ me { username } }", json!({})).await["data"]["me"]["username"], "bob");
+    let edit = "mutation { editUser(input: {username: \"bob\", groups: [\"create-model\"]}) { username } }";
+    assert!(first.gql(Some(&admin), edit, json!({})).await["errors"].is_null());
+    // Without read-user-bob, bob may no longer read itself, on either process.
+    assert_eq!(code(&second.gql(Some(&bob), "{ me { username } }", json!({})).await), Some("FORBIDDEN"));
+    let body = second.gql(Some(&bob), "mutation { createModel(id: \"m\") { id } }", json!({})).await;
+    assert!(body["errors"].is_null(), "create-model still holds: {body}");
+}
