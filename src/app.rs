@@ -40,6 +40,8 @@ pub struct AppState {
     pub parsed_documents: ParsedDocuments,
     /// Users' groups, kept while the database's access version holds.
     pub groups_cache: GroupsCache,
+    /// Turns for requests listing every user (one per core): their answers are large.
+    pub listings: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         document_limits: query_limits.document,
         parsed_documents: ParsedDocuments::default(),
         groups_cache: GroupsCache::default(),
+        listings: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from)),
     });
     let http = Http { schema: crate::graphql::schema(state.clone(), &query_limits), state };
     let read_timeout = Duration::from_secs(config.read_timeout_secs);

@@ -71,7 +71,15 @@ pub async fn execute(
     let checked = state.document_limits.check(&mut request, &state.parsed_documents);
     let operation = operation_name(&mut request);
     let mut response = match checked {
-        Ok(()) => schema.execute(request.data(context).data(loaders::Loaders::new(&state.db))).await,
+        Ok(()) => {
+            // A listing of every user builds an answer of megabytes: a few at a time,
+            // so that a burst of them queues instead of multiplying memory.
+            let _turn = match lists_every_user(&mut request) {
+                true => Some(state.listings.acquire().await.map_err(AppError::internal)),
+                false => None,
+            };
+            schema.execute(request.data(context).data(loaders::Loaders::new(&state.db))).await
+        }
         Err(refused) => async_graphql::Response::from_errors(vec![refused]),
     };
     assign_codes(&mut response.errors, &request_id);
@@ -83,6 +91,17 @@ pub async fn execute(
     };
     state.metrics.graphql_request(operation.as_deref(), outcome);
     response
+}
+
+/// Whether any operation of the document selects `users` at its root.
+fn lists_every_user(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::Selection;
+    let Ok(document) = request.parsed_query() else { return false };
+    let root_sets = document.operations.iter().map(|(_, op)| &op.node.selection_set.node);
+    let fragment_sets = document.fragments.values().map(|f| &f.node.selection_set.node);
+    root_sets.chain(fragment_sets).any(|set| {
+        set.items.iter().any(|item| matches!(&item.node, Selection::Field(field) if field.node.name.node == "users"))
+    })
 }
 
 /// The operation's name: the one asked for, or that of a document's only operation.
