@@ -16,6 +16,8 @@ pub mod error;
 pub mod graphql;
 /// Routes and the limits every HTTP request passes through.
 pub mod http;
+/// Handing freed memory back to the system.
+pub mod memory;
 /// Prometheus metrics.
 pub mod metrics;
 /// All SQL, one module per resource.

@@ -5,20 +5,8 @@ use mlte_graphql::config::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> anyhow::Result<()> {
-    return_large_blocks_to_the_system();
+    mlte_graphql::memory::return_large_blocks_on_free();
     tokio::runtime::Runtime::new()?.block_on(run())
-}
-
-/// Argon2 takes 19 MiB per hash on whichever blocking thread runs it. glibc raises
-/// its mmap threshold after the first such block is freed and from then on keeps
-/// them in per-thread arenas, so memory grows with every thread that ever hashed
-/// (800 MB under a login burst). A fixed threshold hands large blocks back on free.
-fn return_large_blocks_to_the_system() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only tunes the allocator, and runs before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -74,11 +74,17 @@ pub async fn execute(
         Ok(()) => {
             // A listing of every user builds an answer of megabytes: a few at a time,
             // so that a burst of them queues instead of multiplying memory.
-            let _turn = match lists_every_user(&mut request) {
+            let listing = lists_every_user(&mut request);
+            let turn = match listing {
                 true => Some(state.listings.acquire().await.map_err(AppError::internal)),
                 false => None,
             };
-            schema.execute(request.data(context).data(loaders::Loaders::new(&state.db))).await
+            let response = schema.execute(request.data(context).data(loaders::Loaders::new(&state.db))).await;
+            drop(turn);
+            if listing {
+                crate::memory::release_free_heap();
+            }
+            response
         }
         Err(refused) => async_graphql::Response::from_errors(vec![refused]),
     };

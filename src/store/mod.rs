@@ -118,9 +118,10 @@ impl Db {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the one writer; the busy timeout makes
-                        // a writer wait for the lock instead of failing.
+                        // a writer wait for the lock instead of failing; a 1 MiB page cache
+                        // per connection (not 2) keeps memory low, the OS caches the file.
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON",
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -1024",
                         )
                         .await?;
                     }
