@@ -101,3 +101,59 @@ async fn sigterm_finishes_requests_in_flight_and_exits_zero() {
     let status = tokio::time::timeout(Duration::from_secs(10), server.wait_for_exit()).await.expect("exits");
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn a_first_start_without_secrets_prints_a_random_admin_password_once_and_warns_about_the_key() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("first.db").display());
+    let start = || {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_mlte-graphql"))
+            .env("DATABASE_URL", &database_url)
+            .env("MLTE_LISTEN", "127.0.0.1:0")
+            .env_remove("MLTE_ADMIN_PASSWORD")
+            .env_remove("MLTE_JWT_SECRET")
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    // Reads the log until the server listens; returns the address and what came before.
+    async fn until_listening(child: &mut tokio::process::Child) -> (String, String) {
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut log = String::new();
+        loop {
+            let line = lines.next_line().await.unwrap().expect("the server starts");
+            if let Some(addr) = line.split("listen=").nth(1) {
+                return (addr.trim().to_owned(), log);
+            }
+            log.push_str(&line);
+            log.push('\n');
+        }
+    }
+    let mut first = start();
+    let (addr, log) = until_listening(&mut first).await;
+    assert!(log.contains("MLTE_JWT_SECRET is not set"), "{log}");
+    let password = log
+        .lines()
+        .find_map(|line| line.strip_prefix("created user admin with password: "))
+        .unwrap_or_else(|| panic!("no password printed: {log}"))
+        .to_owned();
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{addr}/api/token"))
+        .form(&[("grant_type", "password"), ("username", "admin"), ("password", password.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body["access_token"].is_string(), "{body}");
+    drop(first);
+
+    // A second start on the same database creates nobody and prints no password.
+    let mut second = start();
+    let (_, log) = until_listening(&mut second).await;
+    assert!(!log.contains("password"), "{log}");
+}
