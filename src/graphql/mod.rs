@@ -60,31 +60,29 @@ pub fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
 }
 
 /// Runs one GraphQL request for the caller `context` describes, with fresh loaders,
-/// gives every error its `extensions.code`, and counts it by operation and outcome.
-pub async fn execute(
+/// gives every error its `extensions.code`, counts it by operation and outcome, and
+/// hands the response to `render` (which serializes it).
+pub async fn execute<R>(
     schema: &AppSchema,
     state: &Arc<AppState>,
     mut request: async_graphql::Request,
     context: guards::RequestContext,
-) -> async_graphql::Response {
+    render: impl FnOnce(async_graphql::Response) -> R,
+) -> R {
     let request_id = context.request_id().to_owned();
     let checked = state.document_limits.check(&mut request, &state.parsed_documents);
     let operation = operation_name(&mut request);
+    // A listing of every user builds an answer of megabytes: held from execution until
+    // the answer is serialized and freed, so that a burst of them queues instead of
+    // multiplying memory.
+    let mut turn = None;
     let mut response = match checked {
         Ok(()) => {
-            // A listing of every user builds an answer of megabytes: a few at a time,
-            // so that a burst of them queues instead of multiplying memory.
-            let listing = lists_every_user(&mut request);
-            let turn = match listing {
-                true => Some(state.listings.acquire().await.map_err(AppError::internal)),
-                false => None,
-            };
-            let response = schema.execute(request.data(context).data(loaders::Loaders::new(&state.db))).await;
-            drop(turn);
-            if listing {
-                crate::memory::release_free_heap();
+            if lists_every_user(&mut request) {
+                // The semaphore is never closed: acquiring cannot fail.
+                turn = state.listings.acquire().await.ok().map(|permit| ListingTurn { _permit: permit });
             }
-            response
+            schema.execute(request.data(context).data(loaders::Loaders::new(&state.db))).await
         }
         Err(refused) => async_graphql::Response::from_errors(vec![refused]),
     };
@@ -96,7 +94,22 @@ pub async fn execute(
         Some(_) => "error",
     };
     state.metrics.graphql_request(operation.as_deref(), outcome);
-    response
+    let rendered = render(response);
+    drop(turn);
+    rendered
+}
+
+/// A listing's turn. Dropped after its answer is freed (or when the request is
+/// cancelled): the megabytes it freed go back to the system, rather than stay in the
+/// allocator's arenas as resident memory.
+struct ListingTurn<'a> {
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Drop for ListingTurn<'_> {
+    fn drop(&mut self) {
+        crate::memory::release_free_heap();
+    }
 }
 
 /// Whether any operation of the document selects `users` at its root.

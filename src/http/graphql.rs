@@ -166,7 +166,7 @@ pub(super) async fn post(
 
 /// Runs the request and writes the response.
 async fn execute(http: &Http, format: Format, request: async_graphql::Request, context: RequestContext) -> Response {
-    format.graphql(graphql::execute(&http.schema, &http.state, request, context).await)
+    graphql::execute(&http.schema, &http.state, request, context, |response| format.graphql(response)).await
 }
 
 #[derive(Deserialize)]
