@@ -63,7 +63,7 @@ impl Readable<'_> {
             Readable::Only(ids) => ids
                 .iter()
                 .filter(|id| all_ids.binary_search_by(|existing| existing.as_str().cmp(id)).is_ok())
-                .map(|id| id.to_string())
+                .map(|id| (*id).to_owned())
                 .collect(),
         }
     }

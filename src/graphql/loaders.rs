@@ -131,7 +131,7 @@ impl Loader<String> for GrantsByUser {
     type Error = AppError;
 
     async fn load(&self, usernames: &[String]) -> Result<HashMap<String, Arc<ModelGrants>>, AppError> {
-        let found = users::model_grants(&mut *self.0.conn().await?, usernames).await?;
+        let found = users::model_grants(&mut *self.0.conn().await?, self.0.backend, usernames).await?;
         Ok(found.into_iter().map(|(username, grants)| (username, Arc::new(grants))).collect())
     }
 }

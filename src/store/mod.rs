@@ -29,6 +29,21 @@ pub enum Backend {
     Postgres,
 }
 
+/// Separates the values [`Backend::joined_text`] joins: a control character, which no
+/// stored name or id contains (every string input refuses them).
+pub(crate) const JOINED_TEXT_SEPARATOR: char = '\u{1f}';
+
+impl Backend {
+    /// An aggregate joining a text column's non-null values with [`JOINED_TEXT_SEPARATOR`]
+    /// (NULL when there are none): each database spells it its own way.
+    pub(crate) fn joined_text(self, column: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("group_concat({column}, char(31))"),
+            Backend::Postgres => format!("string_agg({column}, chr(31))"),
+        }
+    }
+}
+
 /// The connection pool and what kind of database is behind it.
 #[derive(Clone)]
 pub struct Db {

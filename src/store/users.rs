@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
 use super::groups::{self, GroupRow, group_row};
-use super::{WriteTx, joined_permission, placeholders};
+use super::{Backend, JOINED_TEXT_SEPARATOR, WriteTx, joined_permission, placeholders};
 
 use crate::auth::policy::{self, GroupAccess};
 use crate::domain::{Method, Permission, ResourceType, Role};
@@ -184,48 +184,47 @@ pub struct ModelGrants {
     pub permissions: Vec<Permission>,
 }
 
-/// The [`ModelGrants`] of each of `usernames` that exists, in one statement.
-pub async fn model_grants(conn: &mut AnyConnection, usernames: &[String]) -> AppResult<HashMap<String, ModelGrants>> {
+/// The [`ModelGrants`] of each of `usernames` that exists, in one statement of one
+/// row per user: its grants come joined into one text, since a listing of every user
+/// would otherwise move ten rows per user from the database.
+pub async fn model_grants(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    usernames: &[String],
+) -> AppResult<HashMap<String, ModelGrants>> {
     if usernames.is_empty() {
         return Ok(HashMap::new());
     }
     let [user_filter, grant_filter] = username_filters(usernames, ["WHERE u.username", "AND ug.username"]);
-    // A user's own row (its role, no grant) and one row per grant (its resource id).
+    let resource_ids = backend.joined_text("p.resource_id");
     let sql = format!(
-        "SELECT u.username, u.role, NULL AS resource_id, 0 AS is_grant FROM users u{user_filter} \
-         UNION ALL \
-         SELECT ug.username, NULL, p.resource_id, 1 FROM user_groups ug \
-         JOIN group_permissions p ON p.group_name = ug.group_name \
-         WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY'){grant_filter}"
+        "SELECT u.username, u.role, g.all_models, g.resource_ids FROM users u LEFT JOIN ( \
+         SELECT ug.username AS username, \
+         MAX(CASE WHEN p.resource_id IS NULL THEN 1 ELSE 0 END) AS all_models, {resource_ids} AS resource_ids \
+         FROM group_permissions p JOIN user_groups ug ON ug.group_name = p.group_name \
+         WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY'){grant_filter} \
+         GROUP BY ug.username) g ON g.username = u.username{user_filter}"
     );
     let query = bind_usernames_twice(sqlx::query(sqlx::AssertSqlSafe(sql)), usernames, !user_filter.is_empty());
     let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
-    let mut roles: HashMap<String, Role> = HashMap::new();
-    let mut permissions: HashMap<String, Vec<Permission>> = HashMap::new();
+    let mut found = HashMap::new();
     for row in query.fetch_all(conn).await? {
         let username: String = row.try_get("username")?;
         if !wanted.contains(username.as_str()) {
             continue;
         }
-        if row.try_get::<i64, _>("is_grant")? == 0 {
-            roles.insert(username, role_column(&row)?);
-        } else {
-            let resource_id: Option<String> = row.try_get("resource_id")?;
-            // GET stands for GET and ANY alike here: both grant reading.
-            permissions.entry(username).or_default().push(Permission {
-                resource_type: ResourceType::Model,
-                resource_id,
-                method: Method::Get,
-            });
+        // GET stands for GET and ANY alike here: both grant reading.
+        let grant = |resource_id| Permission { resource_type: ResourceType::Model, resource_id, method: Method::Get };
+        let mut permissions = Vec::new();
+        if row.try_get::<Option<i64>, _>("all_models")? == Some(1) {
+            permissions.push(grant(None));
         }
+        if let Some(ids) = row.try_get::<Option<String>, _>("resource_ids")? {
+            permissions.extend(ids.split(JOINED_TEXT_SEPARATOR).map(|id| grant(Some(id.to_owned()))));
+        }
+        found.insert(username, ModelGrants { role: role_column(&row)?, permissions });
     }
-    Ok(roles
-        .into_iter()
-        .map(|(username, role)| {
-            let permissions = permissions.remove(&username).unwrap_or_default();
-            (username, ModelGrants { role, permissions })
-        })
-        .collect())
+    Ok(found)
 }
 
 /// `<column> IN ($…)` filters on `usernames` for the two halves of a UNION ALL,
