@@ -133,10 +133,11 @@ impl Db {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the one writer; the busy timeout makes
-                        // a writer wait for the lock instead of failing; a 1 MiB page cache
-                        // per connection (not 2) keeps memory low, the OS caches the file.
+                        // a writer wait for the lock instead of failing; a 256 KiB page cache
+                        // per connection (SQLite's default is 2 MiB) keeps memory low: the OS
+                        // caches the file, and listings measured as fast as with 1 MiB.
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -1024",
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -256",
                         )
                         .await?;
                     }
