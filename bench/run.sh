@@ -60,8 +60,10 @@ if [ "$PEER" = 1 ] && [ ! -x "$BENCH_DIR/.venv/bin/mlte" ]; then
     "$BENCH_DIR/.venv/bin/pip" install --quiet 'mlte[backend,rdbs]==2.7.0' >&2
 fi
 
-# 5. Run; keep the last tables.
+# 5. Run; keep the last tables, one file per database.
+RESULTS="$BENCH_DIR/results/last.txt"
+[ "$DATABASE" = postgres ] && RESULTS="$BENCH_DIR/results/last-postgres.txt"
 mkdir -p "$BENCH_DIR/results"
-python3 "$BENCH_DIR/bench.py" "$@" | tee "$BENCH_DIR/results/last.txt.tmp"
-mv "$BENCH_DIR/results/last.txt.tmp" "$BENCH_DIR/results/last.txt"
-say "results written to bench/results/last.txt"
+python3 "$BENCH_DIR/bench.py" "$@" | tee "$RESULTS.tmp"
+mv "$RESULTS.tmp" "$RESULTS"
+say "results written to ${RESULTS#"$REPO"/}"
