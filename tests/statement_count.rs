@@ -131,3 +131,20 @@ async fn my_models_cost_a_fixed_number_of_statements() {
     assert_eq!(body["data"]["models"], json!([{"id": "model0001"}, {"id": "model0002"}, {"id": "model0003"}]));
     assert!(count <= 5, "{count} statements");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_user_with_groups_costs_what_the_caller_costs_plus_one_statement() {
+    let _serial = SERIAL.lock().await;
+    count_statements();
+    let app = TestApp::spawn().await;
+    let admin = seed(&app, 5).await;
+    let (me, body) = statements_for(&app, &admin, "{ me { username role groups { name } } }").await;
+    assert!(body["errors"].is_null(), "{body}");
+    let query = r#"{ user(username: "user0002") { username role groups { name } } }"#;
+    let (user, body) = statements_for(&app, &admin, query).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["user"]["username"], "user0002");
+    assert_eq!(body["data"]["user"]["groups"].as_array().unwrap().len(), 5, "{body}");
+    assert!(me > 0, "statements were counted at all");
+    assert_eq!(user, me + 1, "the user's row and its (cached) groups in one statement");
+}

@@ -37,7 +37,16 @@ impl UserQuery {
             "stall-for-test" => tokio::time::sleep(std::time::Duration::from_secs(5)).await,
             _ => {}
         }
-        find(ctx, caller.resolve(&username)).await.map(Some)
+        let username = caller.resolve(&username);
+        // Read as a caller is: one statement for the row, with its groups only when the
+        // cache does not hold them at the current access version. Its models use it too.
+        let state = state(ctx)?;
+        let access = users::find_access_cached(&mut *state.db.conn().await?, username, &state.groups_cache)
+            .await?
+            .ok_or_else(|| user_not_found(username))?;
+        let access = std::sync::Arc::new(access);
+        data::<Loaders>(ctx)?.feed_access(access.clone()).await;
+        Ok(Some(User::from(access.as_ref())))
     }
 
     /// Every user, sorted by username.
@@ -59,11 +68,6 @@ impl UserQuery {
         }
         Ok(rows.into_iter().map(User::from).collect())
     }
-}
-
-async fn find(ctx: &Context<'_>, username: &str) -> AppResult<User> {
-    let row = users::find(&mut *state(ctx)?.db.conn().await?, username).await?;
-    row.map(User::from).ok_or_else(|| user_not_found(username))
 }
 
 #[derive(Default)]

@@ -715,3 +715,30 @@ async fn an_unknown_group_is_a_null_group_field_inside_a_data_object() {
     assert_code(&body, "NOT_FOUND", "group(ghost)");
     assert_eq!(body["data"], json!({ "group": null }), "{body}");
 }
+
+#[tokio::test]
+async fn another_user_read_again_shows_its_groups_permissions_as_edited_in_between() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.regular_user("bob").await;
+    let input = |permissions: Value| json!({ "i": { "name": "team", "permissions": permissions } });
+    let body = app.gql(Some(&admin), CREATE, input(json!([{ "resourceType": "MODEL", "method": "GET" }]))).await;
+    assert!(body["errors"].is_null(), "{body}");
+    app.add_groups("bob", &["team"]).await;
+    let team_of_bob = || async {
+        let query = r#"{ user(username: "bob") { groups { name permissions { resourceType resourceId method } } } }"#;
+        let body = app.gql(Some(&admin), query, json!({})).await;
+        let groups = body["data"]["user"]["groups"].as_array().unwrap_or_else(|| panic!("{body}")).clone();
+        groups.iter().find(|g| g["name"] == "team").map(|g| perms(&g["permissions"]))
+    };
+    assert_eq!(team_of_bob().await, Some(vec![perm("MODEL", None, "GET")]));
+
+    let edited = json!([{ "resourceType": "MODEL", "method": "GET" }, { "resourceType": "USER", "resourceId": "bob", "method": "PUT" }]);
+    let body = app.gql(Some(&admin), EDIT, input(edited)).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(team_of_bob().await, Some(vec![perm("MODEL", None, "GET"), perm("USER", Some("bob"), "PUT")]));
+
+    let body = app.gql(Some(&admin), DELETE, json!({ "n": "team" })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(team_of_bob().await, None, "the deleted group is gone from bob's");
+}
