@@ -314,21 +314,12 @@ pub async fn find_access_cached(
                     by_name.entry(group).or_default().extend(joined_permission(row)?);
                 }
             }
-            let groups =
-                Arc::new(by_name.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect());
+            let groups = group_rows(by_name);
             cache.put(username, version, Arc::clone(&groups));
             groups
         }
     };
-    Ok(Some(Access {
-        username: username.to_owned(),
-        email: user.try_get("email")?,
-        full_name: user.try_get("full_name")?,
-        role: role_column(user)?,
-        disabled: disabled_column(user)?,
-        token_version: user.try_get("token_version")?,
-        groups,
-    }))
+    access_row(user, username.to_owned(), groups).map(Some)
 }
 
 /// One user's [`Access`].
@@ -367,23 +358,31 @@ pub async fn access(conn: &mut AnyConnection, usernames: &[String]) -> AppResult
                 groups.entry(username).or_default().entry(group).or_default().extend(joined_permission(row)?)
             }
             None => {
-                let access = Access {
-                    username: username.clone(),
-                    email: row.try_get("email")?,
-                    full_name: row.try_get("full_name")?,
-                    role: role_column(row)?,
-                    disabled: disabled_column(row)?,
-                    token_version: row.try_get("token_version")?,
-                    groups: Arc::default(),
-                };
-                found.insert(username, access);
+                found.insert(username.clone(), access_row(row, username, Arc::default())?);
             }
         }
     }
     for (username, access) in &mut found {
-        let user_groups = groups.remove(username).unwrap_or_default();
-        access.groups =
-            Arc::new(user_groups.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect());
+        access.groups = group_rows(groups.remove(username).unwrap_or_default());
     }
     Ok(found)
+}
+
+/// An [`Access`] from a user's own row (its columns as `access` and
+/// `find_access_cached` select them) and its groups.
+fn access_row(row: &AnyRow, username: String, groups: Arc<Vec<GroupRow>>) -> AppResult<Access> {
+    Ok(Access {
+        username,
+        email: row.try_get("email")?,
+        full_name: row.try_get("full_name")?,
+        role: role_column(row)?,
+        disabled: disabled_column(row)?,
+        token_version: row.try_get("token_version")?,
+        groups,
+    })
+}
+
+/// Groups with their permissions, by name, as the sorted list an [`Access`] holds.
+fn group_rows(by_name: BTreeMap<String, Vec<Permission>>) -> Arc<Vec<GroupRow>> {
+    Arc::new(by_name.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect())
 }
