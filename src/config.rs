@@ -156,10 +156,11 @@ pub struct Config {
     #[arg(long, env = "MLTE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
 
-    /// Most database connections this process opens.
-    #[arg(long, env = "MLTE_DB_MAX_CONNECTIONS", default_value_t = 10,
+    /// Most database connections this process opens; default: 10 on PostgreSQL, two
+    /// per core (at most 10) on SQLite.
+    #[arg(long, env = "MLTE_DB_MAX_CONNECTIONS",
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
-    pub db_max_connections: u32,
+    pub db_max_connections: Option<u32>,
 
     /// Seconds a request waits for a database connection before it fails.
     #[arg(long, env = "MLTE_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5,
