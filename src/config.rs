@@ -156,7 +156,7 @@ pub struct Config {
     #[arg(long, env = "MLTE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
 
-    /// Most database connections this process opens; default: 10 on PostgreSQL, two
+    /// Most database connections this process opens; default: 10 on PostgreSQL, three
     /// per core (at most 10) on SQLite.
     #[arg(long, env = "MLTE_DB_MAX_CONNECTIONS",
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
