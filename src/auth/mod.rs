@@ -20,26 +20,33 @@ use token::TokenKeys;
 /// The authenticated, enabled user behind a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub username: String,
-    pub role: Role,
-    pub permissions: Vec<Permission>,
     /// The user as read to authenticate it: `me` answers from it without another read.
     pub access: Arc<Access>,
+    /// Every permission of its groups, flattened once for the checks of the request.
+    pub permissions: Vec<Permission>,
 }
 
 impl Caller {
+    pub fn username(&self) -> &str {
+        &self.access.username
+    }
+
+    pub fn role(&self) -> Role {
+        self.access.role
+    }
+
     /// The one permission check, applied to this caller.
     pub fn may(&self, requested: &Permission) -> bool {
-        policy::is_allowed(self.role, &self.permissions, requested)
+        policy::is_allowed(self.role(), &self.permissions, requested)
     }
 
     pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
+        self.role() == Role::Admin
     }
 
     /// `"me"` stands for the caller wherever a username is expected.
     pub fn resolve<'a>(&'a self, username: &'a str) -> &'a str {
-        if username == validate::ME { &self.username } else { username }
+        if username == validate::ME { self.username() } else { username }
     }
 }
 
@@ -61,12 +68,7 @@ pub async fn authenticate(
     if access.disabled {
         return Err(AppError::forbidden("this user is disabled"));
     }
-    Ok(Caller {
-        permissions: access.permissions(),
-        username: access.username.clone(),
-        role: access.role,
-        access: Arc::new(access),
-    })
+    Ok(Caller { permissions: access.permissions(), access: Arc::new(access) })
 }
 
 /// A token handed out by a successful login.

@@ -20,7 +20,7 @@ impl ModelQuery {
     async fn models(&self, ctx: &Context<'_>) -> AppResult<Vec<Model>> {
         let caller = caller(ctx).await?;
         let ids = models::list_ids(&mut *state(ctx)?.db.conn().await?).await?;
-        let readable = policy::readable(caller.role, &caller.permissions, ResourceType::Model).among(&ids);
+        let readable = policy::readable(caller.role(), &caller.permissions, ResourceType::Model).among(&ids);
         Ok(readable.into_iter().map(|id| Model { id }).collect())
     }
 
@@ -53,7 +53,7 @@ impl ModelMutation {
             own.push(groups::create_owned(&mut tx, &group, ResourceType::Model, &id).await?);
         }
         if !caller.is_admin() {
-            groups::add_member(&mut tx, &caller.username, &own).await?;
+            groups::add_member(&mut tx, caller.username(), &own).await?;
         }
         tx.commit().await?;
         Ok(Model { id })

@@ -94,7 +94,7 @@ impl UserMutation {
         let extra_groups = input.groups.unwrap_or_default();
         validate_names("groups", &extra_groups)?;
         if (role != Role::Regular || disabled || !extra_groups.is_empty())
-            && !policy::may_manage_privileges(caller.role)
+            && !policy::may_manage_privileges(caller.role())
         {
             return Err(AppError::forbidden("only an ADMIN may set role, groups or disabled"));
         }
@@ -138,10 +138,10 @@ impl UserMutation {
         }
 
         let before = load_user(&mut *db.conn().await?, &target).await?;
-        if before.role == Role::Admin && !policy::may_manage_privileges(caller.role) {
+        if before.role == Role::Admin && !policy::may_manage_privileges(caller.role()) {
             return Err(AppError::forbidden("only an ADMIN may edit an ADMIN"));
         }
-        if !policy::may_manage_privileges(caller.role) {
+        if !policy::may_manage_privileges(caller.role()) {
             let current_groups = group_names(&mut *db.conn().await?, &target).await?;
             let changes_role = input.role.is_some_and(|role| role != before.role);
             let changes_disabled = input.disabled.is_some_and(|disabled| disabled != before.disabled);
@@ -152,7 +152,7 @@ impl UserMutation {
         }
         let new_hash = match input.password {
             Some(new_password) => {
-                if !caller.is_admin() && target == caller.username {
+                if !caller.is_admin() && target == caller.username() {
                     let current = input.current_password.ok_or_else(|| {
                         AppError::bad_input("currentPassword is required to change your own password")
                     })?;
@@ -213,7 +213,7 @@ impl UserMutation {
         let enabled_admins = users::lock_enabled_admins(&mut tx).await?;
         let row = load_for_update(&mut tx, &target).await?;
         if row.role == Role::Admin {
-            if !policy::may_manage_privileges(caller.role) {
+            if !policy::may_manage_privileges(caller.role()) {
                 return Err(AppError::forbidden("only an ADMIN may delete an ADMIN"));
             }
             if !row.disabled && enabled_admins <= 1 {
