@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::found_among;
 use super::joined_permission;
-use super::placeholders;
 use crate::auth::policy::{OwnedGroup, disambiguated_name};
 use crate::domain::{Permission, ResourceType};
 use crate::error::{AppError, AppResult};
@@ -20,15 +20,8 @@ pub struct GroupRow {
 
 /// The names among `names` that are not groups, in the order given.
 pub async fn missing(conn: &mut AnyConnection, names: &[String]) -> AppResult<Vec<String>> {
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!("SELECT name FROM groups WHERE name IN ({})", placeholders(1, names.len()));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for name in names {
-        query = query.bind(name);
-    }
-    let found: Vec<String> = query.fetch_all(conn).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+    let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+    let found = found_among(conn, "SELECT name FROM groups WHERE name", &wanted).await?;
     Ok(names.iter().filter(|n| !found.contains(n)).cloned().collect())
 }
 

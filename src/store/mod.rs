@@ -173,19 +173,14 @@ impl Db {
     /// A transaction for one mutation. On SQLite it takes the write lock up front, so a
     /// read-then-write transaction never fails half-way with "database is locked".
     pub async fn begin_write(&self) -> AppResult<WriteTx> {
-        Ok(match self.backend {
+        let (tx, turn) = match self.backend {
             Backend::Sqlite => {
                 let turn = self.writer_turn.clone().lock_owned().await;
-                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                WriteTx { tx, backend: self.backend, bumps_access_version: false, _turn: Some(turn) }
+                (self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
             }
-            Backend::Postgres => WriteTx {
-                tx: self.pool.begin().await?,
-                backend: self.backend,
-                bumps_access_version: false,
-                _turn: None,
-            },
-        })
+            Backend::Postgres => (self.pool.begin().await?, None),
+        };
+        Ok(WriteTx { tx, backend: self.backend, bumps_access_version: false, _turn: turn })
     }
 
     /// Whether the database answers (within the pool's acquire timeout).
@@ -239,6 +234,20 @@ fn joined_permission(row: &AnyRow) -> AppResult<Option<Permission>> {
             Err(AppError::internal(anyhow::anyhow!("unknown permission {resource_type:?} {method:?} in the database")))
         }
     }
+}
+
+/// Which of `values` the query `select` (`SELECT c FROM t WHERE c`, completed here
+/// with `IN (…)`) finds, in the order the database returns them.
+async fn found_among(conn: &mut Conn, select: &str, values: &[&str]) -> AppResult<Vec<String>> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{select} IN ({})", placeholders(1, values.len()));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for value in values {
+        query = query.bind(*value);
+    }
+    Ok(query.fetch_all(conn).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
 }
 
 /// `$1, $2, …` for a list of `count` bound values starting at `$first`.

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use sqlx::{AnyConnection, Row};
 
-use super::placeholders;
+use super::found_among;
 
 use crate::error::{AppError, AppResult};
 
@@ -18,15 +18,8 @@ pub async fn list_ids(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
 
 /// Those of `ids` that are models, sorted by bytes.
 pub async fn existing(conn: &mut AnyConnection, ids: BTreeSet<&str>) -> AppResult<Vec<String>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!("SELECT id FROM models WHERE id IN ({})", placeholders(1, ids.len()));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for id in ids {
-        query = query.bind(id);
-    }
-    let mut found: Vec<String> = query.fetch_all(conn).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+    let ids: Vec<&str> = ids.into_iter().collect();
+    let mut found = found_among(conn, "SELECT id FROM models WHERE id", &ids).await?;
     found.sort();
     Ok(found)
 }
