@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -109,3 +110,30 @@ def timed(fn, *args, **kwargs) -> tuple[float, object]:
     t0 = time.perf_counter()
     out = fn(*args, **kwargs)
     return time.perf_counter() - t0, out
+
+
+class ServerProcess:
+    """A server started as a child process on loopback, its output in a log file."""
+
+    proc: subprocess.Popen | None = None
+
+    def launch(self, cmd: list[str], log_path: str, health_path: str, timeout: float,
+               env=None, cwd=None) -> None:
+        with open(log_path, "a") as log:
+            self.proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=log, stderr=log,
+                                         stdin=subprocess.DEVNULL)
+        wait_until_up(self.port, health_path, timeout=timeout, proc=self.proc)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None

@@ -57,7 +57,7 @@ class Database:
             self._psql(f"DROP DATABASE IF EXISTS {self.dbname} WITH (FORCE)")
 
 
-class OurServer:
+class OurServer(client.ServerProcess):
     """One mlte-graphql process on loopback; its log goes to a file."""
 
     def __init__(self, binary: str, db: Database, logdir: str):
@@ -73,26 +73,9 @@ class OurServer:
                    MLTE_LISTEN=f"127.0.0.1:{self.port}",
                    MLTE_JWT_SECRET=self.jwt_secret,
                    MLTE_ADMIN_PASSWORD=ADMIN_PASSWORD)
-        log = open(os.path.join(self.logdir, f"ours-{self.db.name}.log"), "a")
-        self.proc = subprocess.Popen([self.binary, "serve"], env=env, stdout=log, stderr=log,
-                                     stdin=subprocess.DEVNULL)
-        log.close()
-        client.wait_until_up(self.port, "/health", timeout=60, proc=self.proc)
+        self.launch([self.binary, "serve"], os.path.join(self.logdir, f"ours-{self.db.name}.log"),
+                    "/health", timeout=60, env=env)
         return self
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
 
     # -- API helpers -----------------------------------------------------------------
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
 import time
 import urllib.parse
 
@@ -35,7 +34,7 @@ from .load import Workload
 ADMIN_USER, ADMIN_PASSWORD = "admin", "admin1234"
 
 
-class PeerServer:
+class PeerServer(client.ServerProcess):
     def __init__(self, mlte_bin: str, workdir: str, logdir: str, name: str):
         self.mlte_bin, self.name, self.logdir = mlte_bin, name, logdir
         self.dir = os.path.join(workdir, f"peer-{name}")
@@ -50,26 +49,9 @@ class PeerServer:
         self.port = client.free_port()
         cmd = [self.mlte_bin, "backend", "--host", "127.0.0.1", "--port", str(self.port),
                "--store-uri", f"sqlite:///{self.db_path}", "--jwt-secret", self.jwt_secret]
-        log = open(os.path.join(self.logdir, f"peer-{self.name}.log"), "a")
-        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=log, stderr=log,
-                                     stdin=subprocess.DEVNULL)
-        log.close()
-        client.wait_until_up(self.port, "/api/healthz", timeout=120, proc=self.proc)
+        self.launch(cmd, os.path.join(self.logdir, f"peer-{self.name}.log"), "/api/healthz",
+                    timeout=120, cwd=self.dir)
         return self
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
 
     def token(self, username: str, password: str) -> str:
         status, body = client.post_form(self.port, "/api/token", {
