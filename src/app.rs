@@ -71,7 +71,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     if config.jwt_secret.is_none() {
         tracing::warn!("MLTE_JWT_SECRET is not set: using a random key; tokens die with this process");
     }
-    let hasher = Hasher::new(config.argon2_concurrency, config.argon2_max_waiting);
+    let metrics = Metrics::new();
+    let hasher = Hasher::new(config.argon2_concurrency, config.argon2_max_waiting).counting(metrics.argon2_hashes());
     let db = Db::connect(&config.database_url, &config.pool_settings()).await?;
     bootstrap_admin(&db, &hasher, config.admin_password.as_ref()).await?;
     password::warm_up().await?;
@@ -81,7 +82,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         keys,
         login_limits: config.login_limits(),
         hasher,
-        metrics: Metrics::new(),
+        metrics,
         document_limits: query_limits.document,
         parsed_documents: ParsedDocuments::default(),
         groups_cache: GroupsCache::default(),

@@ -1,11 +1,13 @@
 //! Prometheus metrics for `GET /metrics`: GraphQL requests by operation and outcome,
-//! HTTP latency by route, failed logins, and the database pool.
+//! HTTP latency by route, failed logins, Argon2id hashes, and the database pool.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use crate::store::Db;
 
@@ -18,6 +20,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     login_failures: IntCounterVec,
+    argon2_hashes: IntCounter,
     pool: IntGaugeVec,
     operation_names: Mutex<HashSet<String>>,
 }
@@ -49,6 +52,11 @@ impl Metrics {
             &["reason"],
         )
         .expect("valid metric");
+        let argon2_hashes = IntCounter::new(
+            "mlte_graphql_argon2_hashes_total",
+            "Argon2id computations: logins (also for unknown users) and passwords set",
+        )
+        .expect("valid metric");
         let pool = IntGaugeVec::new(
             Opts::new("mlte_graphql_db_pool_connections", "Database connections of this process by state"),
             &["state"],
@@ -59,11 +67,17 @@ impl Metrics {
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(login_failures.clone()),
+            Box::new(argon2_hashes.clone()),
             Box::new(pool.clone()),
         ] {
             registry.register(collector).expect("metric names are unique");
         }
-        Metrics { registry, requests, latency, login_failures, pool, operation_names: Mutex::default() }
+        Metrics { registry, requests, latency, login_failures, argon2_hashes, pool, operation_names: Mutex::default() }
+    }
+
+    /// The counter the password hasher adds its computations to.
+    pub fn argon2_hashes(&self) -> IntCounter {
+        self.argon2_hashes.clone()
     }
 
     /// Counts one GraphQL request; `outcome` is "ok" or an error code.

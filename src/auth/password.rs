@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
+use prometheus::IntCounter;
 use tokio::sync::Semaphore;
 
 use argon2::password_hash::phc::PasswordHash;
@@ -39,6 +40,8 @@ pub struct Hasher {
     permits: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
     max_waiting: usize,
+    /// Counts every computation when set (the server's metrics).
+    computations: Option<IntCounter>,
 }
 
 impl Hasher {
@@ -49,7 +52,13 @@ impl Hasher {
             permits: Arc::new(Semaphore::new(concurrency.unwrap_or(cores).max(1))),
             waiting: Arc::new(AtomicUsize::new(0)),
             max_waiting,
+            computations: None,
         }
+    }
+
+    /// Adds one to `counter` for every computation.
+    pub fn counting(self, counter: IntCounter) -> Self {
+        Hasher { computations: Some(counter), ..self }
     }
 
     /// The Argon2id PHC string for a new password.
@@ -73,11 +82,15 @@ impl Hasher {
         let queued = Queued::join(&self.waiting, self.max_waiting)?;
         let permit = self.permits.clone().acquire_owned().await.map_err(AppError::internal)?;
         drop(queued);
-        Ok(tokio::task::spawn_blocking(move || {
+        let done = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work()
         })
-        .await?)
+        .await?;
+        if let Some(counter) = &self.computations {
+            counter.inc();
+        }
+        Ok(done)
     }
 }
 

@@ -355,6 +355,25 @@ async fn login_with_an_unknown_user_and_with_a_wrong_password_give_the_same_erro
     assert_eq!(unknown["errors"][0]["extensions"], wrong["errors"][0]["extensions"]);
 }
 
+/// RULES §6: both take about the same time because both cost one Argon2id computation
+/// (an unknown user is checked against a dummy hash); `/metrics` counts them.
+#[tokio::test]
+async fn login_with_an_unknown_user_costs_the_same_argon2_work_as_a_wrong_password() {
+    let app = TestApp::spawn().await;
+    app.regular_user("bob").await;
+    let hashes = || async {
+        let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let line = text.lines().find_map(|l| l.strip_prefix("mlte_graphql_argon2_hashes_total "));
+        line.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or_else(|| panic!("no Argon2 count in {text}"))
+    };
+    let before = hashes().await;
+    assert_eq!(code(&login_body(&app, "nobody", "some-password").await), Some("UNAUTHENTICATED"));
+    let after_unknown = hashes().await;
+    assert_eq!(code(&login_body(&app, "bob", "some-password").await), Some("UNAUTHENTICATED"));
+    let after_wrong = hashes().await;
+    assert_eq!((after_unknown - before, after_wrong - after_unknown), (1, 1), "unknown user, wrong password");
+}
+
 #[tokio::test]
 async fn login_with_a_wrong_password_of_an_admin_or_an_empty_password_is_unauthenticated() {
     let app = TestApp::spawn().await;
