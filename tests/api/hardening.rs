@@ -233,14 +233,7 @@ async fn sql_metacharacters_are_stored_and_matched_literally() {
 async fn a_panicking_resolver_is_an_internal_error_with_a_request_id_and_the_server_goes_on() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(&admin)
-        .json(&json!({"query": "{ user(username: \"panic-for-test\") { username } }"}))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_query(&admin, "{ user(username: \"panic-for-test\") { username } }").await;
     assert_eq!(response.status(), 500);
     let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body: Value = response.json().await.unwrap();
@@ -330,14 +323,7 @@ async fn a_request_past_the_time_limit_gets_503_and_the_server_goes_on() {
     let app = TestApp::spawn_with(|config| config.request_timeout_secs = 1).await;
     let admin = app.admin().await;
     let started = std::time::Instant::now();
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(&admin)
-        .json(&json!({"query": "{ user(username: \"stall-for-test\") { username } }"}))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_query(&admin, "{ user(username: \"stall-for-test\") { username } }").await;
     assert_eq!(response.status(), 503);
     assert!(started.elapsed() < Duration::from_secs(4), "cut at the limit: {:?}", started.elapsed());
     still_serving(&app, &admin).await;

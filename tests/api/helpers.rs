@@ -139,6 +139,12 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// POSTs `query` with `token` and returns the response as it came, whatever its status.
+    pub async fn post_query(&self, token: &str, query: &str) -> reqwest::Response {
+        let request = self.client.post(self.url("/graphql")).bearer_auth(token).json(&json!({ "query": query }));
+        request.send().await.expect("request sent")
+    }
+
     /// POSTs a GraphQL request and returns the whole JSON body (status must be 200).
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut request =

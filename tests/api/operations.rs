@@ -43,14 +43,7 @@ async fn json_logs_carry_the_request_id_and_never_a_password_or_token() {
         ])
         .await;
     let token = server.admin().await;
-    let response = server
-        .client
-        .post(server.url("/graphql"))
-        .bearer_auth(&token)
-        .json(&json!({"query": "{ user(username: \"nobody\") { username } }"}))
-        .send()
-        .await
-        .unwrap();
+    let response = server.post_query(&token, "{ user(username: \"nobody\") { username } }").await;
     let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(code(&response.json::<Value>().await.unwrap()), Some("NOT_FOUND"));
     let grant = [("grant_type", "password"), ("username", "admin"), ("password", ADMIN_PASSWORD)];
