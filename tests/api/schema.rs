@@ -50,12 +50,112 @@ fn committed_schema_is_what_print_schema_prints() {
     assert_eq!(committed, mlte_graphql::schema_sdl(), "run `cargo run -- print-schema > schema.graphql`");
 }
 
+/// Members of the contract that the server does not serve yet, each with the issue
+/// that brings it. The list only shrinks: a member served while still listed here
+/// fails the test below, so that it is taken off.
+const NOT_SERVED_YET: &[(&str, &[&str])] = &[
+    (
+        "issue 14, admin queries",
+        &[
+            "Group.members",
+            "Group.members(after)",
+            "Group.members(first)",
+            "Model.access",
+            "Model.access(after)",
+            "Model.access(first)",
+            "ModelAccess",
+            "ModelAccess.groups",
+            "ModelAccess.methods",
+            "ModelAccess.role",
+            "ModelAccess.username",
+            "ModelAccessConnection",
+            "ModelAccessConnection.edges",
+            "ModelAccessConnection.nodes",
+            "ModelAccessConnection.pageInfo",
+            "ModelAccessConnection.totalCount",
+            "ModelAccessEdge",
+            "ModelAccessEdge.cursor",
+            "ModelAccessEdge.node",
+            "Mutation.addUserToGroups",
+            "Mutation.addUserToGroups(groups)",
+            "Mutation.addUserToGroups(username)",
+            "Mutation.removeUserFromGroups",
+            "Mutation.removeUserFromGroups(groups)",
+            "Mutation.removeUserFromGroups(username)",
+            "PageInfo",
+            "PageInfo.endCursor",
+            "PageInfo.hasNextPage",
+            "PageInfo.hasPreviousPage",
+            "PageInfo.startCursor",
+            "Query.allowed",
+            "Query.allowed(checks)",
+            "Query.searchUsers",
+            "Query.searchUsers(after)",
+            "Query.searchUsers(disabled)",
+            "Query.searchUsers(first)",
+            "Query.searchUsers(group)",
+            "Query.searchUsers(query)",
+            "Query.searchUsers(role)",
+            "UserConnection",
+            "UserConnection.edges",
+            "UserConnection.nodes",
+            "UserConnection.pageInfo",
+            "UserConnection.totalCount",
+            "UserEdge",
+            "UserEdge.cursor",
+            "UserEdge.node",
+        ],
+    ),
+    (
+        "issue 15, sessions and audit log",
+        &[
+            "AuditEvent",
+            "AuditEvent.action",
+            "AuditEvent.actor",
+            "AuditEvent.at",
+            "AuditEvent.fields",
+            "AuditEvent.id",
+            "AuditEvent.requestId",
+            "AuditEvent.targetId",
+            "AuditEvent.targetType",
+            "AuditEventConnection",
+            "AuditEventConnection.edges",
+            "AuditEventConnection.nodes",
+            "AuditEventConnection.pageInfo",
+            "AuditEventConnection.totalCount",
+            "AuditEventEdge",
+            "AuditEventEdge.cursor",
+            "AuditEventEdge.node",
+            "Mutation.refreshToken",
+            "Mutation.revokeTokens",
+            "Mutation.revokeTokens(username)",
+            "Query.auditLog",
+            "Query.auditLog(actor)",
+            "Query.auditLog(after)",
+            "Query.auditLog(first)",
+            "Query.auditLog(since)",
+            "Query.auditLog(targetId)",
+            "Query.auditLog(targetType)",
+        ],
+    ),
+];
+
 #[test]
 fn served_schema_contains_the_whole_contract_with_the_same_types() {
     let contract = members(include_str!("../contract/schema.graphql"));
     let served = members(&mlte_graphql::schema_sdl());
+    let pending: BTreeMap<&str, &str> =
+        NOT_SERVED_YET.iter().flat_map(|(issue, members)| members.iter().map(move |m| (*m, *issue))).collect();
     for (member, ty) in &contract {
-        assert_eq!(served.get(member), Some(ty), "{member} differs from the contract");
+        match pending.get(member.as_str()) {
+            Some(issue) => {
+                assert!(!served.contains_key(member), "{member} is served now: take it off NOT_SERVED_YET ({issue})")
+            }
+            None => assert_eq!(served.get(member), Some(ty), "{member} differs from the contract"),
+        }
+    }
+    for member in pending.keys() {
+        assert!(contract.contains_key(*member), "{member} is not in the contract: take it off NOT_SERVED_YET");
     }
 }
 
