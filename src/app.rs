@@ -1,5 +1,5 @@
-//! The application: shared state, start-up (database, migrations, first admin),
-//! and serving with graceful shutdown. Tests build and serve the app here exactly
+//! The application: start-up (database, migrations, first admin), and serving with
+//! graceful shutdown. Tests build and serve the app here exactly
 //! as `main` does.
 
 use std::net::SocketAddr;
@@ -15,47 +15,19 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+use crate::accounts;
 use crate::auth::password::{self, Hasher};
 use crate::auth::throttle::LoginLimits;
 use crate::auth::token::{self, TokenKeys};
-use crate::auth::{self, IssuedToken, LoginAttempt};
 use crate::config::{Config, Secret};
-use crate::domain::{Role, validate};
-use crate::error::{AppError, AppResult};
-use crate::graphql::limits::{DocumentLimits, ParsedDocuments};
+use crate::domain::validate;
+use crate::error::AppError;
+use crate::graphql::{Api, QueryLimits};
 use crate::http::{self, Http, HttpLimits};
 use crate::metrics::Metrics;
+use crate::state::AppState;
 use crate::store::users::GroupsCache;
-use crate::store::{Db, users};
-
-/// What every resolver and handler shares.
-pub struct AppState {
-    pub db: Db,
-    pub keys: TokenKeys,
-    pub login_limits: LoginLimits,
-    pub hasher: Hasher,
-    pub metrics: Metrics,
-    /// Checked on every GraphQL request before it runs.
-    pub document_limits: DocumentLimits,
-    pub parsed_documents: ParsedDocuments,
-    /// Users' groups, kept while the database's access version holds.
-    pub groups_cache: GroupsCache,
-    /// Turns for requests listing every user (one per core): their answers are large.
-    pub listings: tokio::sync::Semaphore,
-}
-
-impl AppState {
-    /// Logs in with this state's database, keys, limits and hasher; counts refusals.
-    pub async fn login(&self, attempt: LoginAttempt<'_>) -> AppResult<IssuedToken> {
-        let result = auth::login(&self.db, &self.keys, &self.login_limits, &self.hasher, attempt).await;
-        match &result {
-            Err(AppError::Unauthenticated(_)) => self.metrics.login_failed("bad_credentials"),
-            Err(AppError::RateLimited { .. }) => self.metrics.login_failed("rate_limited"),
-            _ => {}
-        }
-        result
-    }
-}
+use crate::store::{Db, PoolSettings, users, write_tx};
 
 /// The built application, ready to serve.
 pub struct App {
@@ -73,22 +45,18 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     }
     let metrics = Metrics::new();
     let hasher = Hasher::new(config.argon2_concurrency, config.argon2_max_waiting).counting(metrics.argon2_hashes());
-    let db = Db::connect(&config.database_url, &config.pool_settings()).await?;
+    let db = Db::connect(&config.database_url, &PoolSettings::from_config(config)).await?;
     bootstrap_admin(&db, &hasher, config.admin_password.as_ref()).await?;
     password::warm_up().await?;
-    let query_limits = config.query_limits();
     let state = Arc::new(AppState {
         db,
         keys,
-        login_limits: config.login_limits(),
+        login_limits: LoginLimits::from_config(config),
         hasher,
         metrics,
-        document_limits: query_limits.document,
-        parsed_documents: ParsedDocuments::default(),
         groups_cache: GroupsCache::default(),
-        listings: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from)),
     });
-    let http = Http { schema: crate::graphql::schema(state.clone(), &query_limits), state };
+    let http = Http { api: Arc::new(Api::new(state.clone(), &QueryLimits::from_config(config))), state };
     let read_timeout = Duration::from_secs(config.read_timeout_secs);
     let limits = HttpLimits {
         max_body_bytes: config.max_body_bytes,
@@ -174,6 +142,7 @@ async fn shutdown_signal() {
 /// On a database with no user, creates `admin` (RULES §1). A second process starting
 /// at the same moment loses the insert race, which is fine: one admin exists.
 async fn bootstrap_admin(db: &Db, hasher: &Hasher, configured: Option<&Secret>) -> anyhow::Result<()> {
+    // Read first, so that a database with users costs no Argon2 work at start.
     if users::count(&mut *db.conn().await?).await? > 0 {
         return Ok(());
     }
@@ -184,20 +153,12 @@ async fn bootstrap_admin(db: &Db, hasher: &Hasher, configured: Option<&Secret>) 
         }
         None => (Secret::new(token::new_version()), true),
     };
-    let admin = users::UserRow {
-        username: "admin".to_owned(),
-        password_hash: hasher.hash(password.clone()).await?,
-        email: None,
-        full_name: None,
-        disabled: false,
-        role: Role::Admin,
-        token_version: token::new_version(),
-    };
-    match users::insert(&mut *db.conn().await?, &admin).await {
-        Ok(()) if generated => eprintln!("created user admin with password: {}", password.expose()),
-        Ok(()) => tracing::info!("created user admin"),
-        Err(AppError::AlreadyExists(_)) => {}
-        Err(e) => return Err(anyhow::anyhow!("creating admin: {e}")),
+    let hash = hasher.hash(password.clone()).await?;
+    match write_tx!(db, |tx| accounts::users::bootstrap_admin(&mut tx, hash.clone())) {
+        Ok(true) if generated => eprintln!("created user admin with password: {}", password.expose()),
+        Ok(true) => tracing::info!("created user admin"),
+        Ok(false) | Err(AppError::AlreadyExists(_)) => {}
+        Err(e) => return Err(anyhow::anyhow!("creating admin: {}", e.cause())),
     }
     Ok(())
 }

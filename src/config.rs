@@ -2,14 +2,8 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use clap::{Parser, Subcommand};
-
-use crate::auth::throttle::LoginLimits;
-use crate::graphql::QueryLimits;
-use crate::graphql::limits::DocumentLimits;
-use crate::store::PoolSettings;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// `mlte-graphql [serve|print-schema] [flags]`; every flag also reads its env variable.
 #[derive(Debug, Parser)]
@@ -186,40 +180,12 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn pool_settings(&self) -> PoolSettings {
-        PoolSettings {
-            max_connections: self.db_max_connections,
-            acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
-        }
-    }
-
-    pub fn query_limits(&self) -> QueryLimits {
-        QueryLimits {
-            max_depth: self.max_query_depth,
-            max_complexity: self.max_query_complexity,
-            max_recursion_depth: self.max_recursion_depth,
-            max_directives: self.max_directives,
-            document: DocumentLimits { max_aliases: self.max_aliases, max_root_fields: self.max_root_fields },
-            introspection: !self.disable_introspection,
-        }
-    }
-
-    /// The login throttle's limits (RULES §6).
-    pub fn login_limits(&self) -> LoginLimits {
-        LoginLimits {
-            user_max_failures: self.login_max_failures,
-            user_max_lock: Duration::from_secs(self.login_max_lock_secs),
-            address_max_failures: self.login_address_max_failures,
-            address_window: Duration::from_secs(self.login_address_window_secs),
-            ..LoginLimits::default()
-        }
-    }
-}
-
-impl Config {
     /// The configuration with every default, for a given database: what tests start from.
+    /// The environment is not read: a developer's `MLTE_*` never reaches a test.
     pub fn for_database(database_url: impl Into<String>) -> Self {
-        let cli = Cli::parse_from(["mlte-graphql"]);
+        let command = Cli::command().mut_args(|arg| arg.env(None));
+        let matches = command.get_matches_from(["mlte-graphql"]);
+        let cli = Cli::from_arg_matches(&matches).expect("the defaults parse");
         Config { database_url: database_url.into(), ..cli.config }
     }
 }
@@ -272,7 +238,14 @@ mod tests {
     }
 
     #[test]
-    fn login_limits_default_to_the_contract() {
-        assert_eq!(Config::for_database("sqlite://x.db").login_limits(), LoginLimits::default());
+    fn the_test_configuration_ignores_the_environment() {
+        // SAFETY: no other test of this binary reads or writes these variables.
+        unsafe {
+            std::env::set_var("MLTE_TOKEN_TTL_SECS", "5");
+            std::env::set_var("MLTE_ADMIN_PASSWORD", "from-the-developer-shell");
+        }
+        let config = Config::for_database("sqlite://x.db");
+        assert_eq!(config.token_ttl_secs, 7200);
+        assert!(config.admin_password.is_none());
     }
 }

@@ -56,6 +56,27 @@ impl AppError {
         }
     }
 
+    /// Whether the database aborted the transaction for a deadlock or a serialization
+    /// conflict (PostgreSQL), or for a snapshot that another writer outdated (SQLite):
+    /// running it again may succeed.
+    pub fn is_transient(&self) -> bool {
+        let AppError::Internal(cause) = self else { return false };
+        match cause.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Database(error)) => {
+                matches!(error.code().as_deref(), Some("40001" | "40P01" | "517"))
+            }
+            _ => false,
+        }
+    }
+
+    /// The cause, for a log line: an internal error's own, else the message.
+    pub fn cause(&self) -> String {
+        match self {
+            AppError::Internal(cause) => format!("{cause:#}"),
+            other => other.to_string(),
+        }
+    }
+
     /// Logs an internal error's cause (the one place it is logged); others are the client's.
     pub fn log_if_internal(&self) {
         if let AppError::Internal(cause) = self {

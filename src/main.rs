@@ -17,7 +17,7 @@ async fn run() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::User(command)) => {
-            println!("{}", mlte_graphql::admin::run(command, &cli.config, std::io::stdin()).await?);
+            println!("{}", mlte_graphql::operator::run(command, &cli.config, std::io::stdin()).await?);
             return Ok(());
         }
         Some(Command::Serve) | None => {}

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::config::Config;
+
 /// The limits on failed logins; every field has a flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
@@ -29,6 +31,17 @@ impl Default for LoginLimits {
 }
 
 impl LoginLimits {
+    /// The limits the flags set.
+    pub fn from_config(config: &Config) -> Self {
+        LoginLimits {
+            user_max_failures: config.login_max_failures,
+            user_max_lock: Duration::from_secs(config.login_max_lock_secs),
+            address_max_failures: config.login_address_max_failures,
+            address_window: Duration::from_secs(config.login_address_window_secs),
+            ..LoginLimits::default()
+        }
+    }
+
     /// How long a username is locked after its `consecutive`-th failure in a row:
     /// nothing before the limit, then the first lock, doubling up to the longest.
     pub fn user_lock_after(&self, consecutive: u32) -> Duration {
@@ -59,6 +72,11 @@ mod tests {
         assert_eq!(secs(14), 512);
         assert_eq!(secs(15), 900);
         assert_eq!(secs(1000), 900);
+    }
+
+    #[test]
+    fn the_flags_default_to_the_contract() {
+        assert_eq!(LoginLimits::from_config(&Config::for_database("sqlite://x.db")), LoginLimits::default());
     }
 
     #[test]

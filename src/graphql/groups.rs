@@ -2,12 +2,14 @@
 
 use async_graphql::{Context, Object};
 
-use super::guards::Requires;
+use super::guards::{Requires, caller};
 use super::types::{Group, GroupInput};
-use super::{begin_write, state};
+use super::{db_to_write, state};
+use crate::accounts::{Actor, groups};
 use crate::domain::{Method, Permission, ResourceType, validate};
-use crate::error::{AppError, AppResult};
-use crate::store::groups::{self, GroupRow};
+use crate::error::AppResult;
+use crate::store::groups::{self as group_rows, GroupRow};
+use crate::store::write_tx;
 
 #[derive(Default)]
 pub struct GroupQuery;
@@ -17,20 +19,20 @@ impl GroupQuery {
     /// Every group, sorted by name.
     #[graphql(guard = "Requires::permission(ResourceType::Group, None, Method::Get)")]
     async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
-        let rows = groups::list(&mut *state(ctx)?.db.conn().await?).await?;
+        let rows = group_rows::list(&mut *state(ctx)?.db.conn().await?).await?;
         Ok(rows.into_iter().map(Group::from).collect())
     }
 
     #[graphql(guard = "Requires::permission(ResourceType::Group, Some(&name), Method::Get)")]
     async fn group(&self, ctx: &Context<'_>, name: String) -> AppResult<Option<Group>> {
-        let row = groups::find(&mut *state(ctx)?.db.conn().await?, &name).await?;
-        row.map(|row| Some(Group::from(row))).ok_or_else(|| not_found(&name))
+        let row = group_rows::find(&mut *state(ctx)?.db.conn().await?, &name).await?;
+        row.map(|row| Some(Group::from(row))).ok_or_else(|| groups::not_found(&name))
     }
 
     /// Every distinct permission held by some group.
     #[graphql(guard = "Requires::permission(ResourceType::Group, None, Method::Get)")]
     async fn permissions(&self, ctx: &Context<'_>) -> AppResult<Vec<Permission>> {
-        groups::distinct_permissions(&mut *state(ctx)?.db.conn().await?).await
+        group_rows::distinct_permissions(&mut *state(ctx)?.db.conn().await?).await
     }
 }
 
@@ -39,43 +41,32 @@ pub struct GroupMutation;
 
 #[Object]
 impl GroupMutation {
-    #[graphql(guard = "Requires::permission(ResourceType::Group, Some(&input.name), Method::Post)")]
+    #[graphql(guard = "Requires::to(groups::permission(&input.name, Method::Post))")]
     async fn create_group(&self, ctx: &Context<'_>, input: GroupInput) -> AppResult<Group> {
+        let caller = caller(ctx).await?;
         validate::resource_name("name", &input.name)?;
         let group = group_row(input)?;
-        let mut tx = begin_write(ctx).await?;
-        groups::create(&mut tx, &group).await?;
-        tx.commit().await?;
+        write_tx!(db_to_write(ctx)?, |tx| groups::create(&mut tx, Actor::Caller(caller), &group))?;
         Ok(group.into())
     }
 
     /// Replaces the group's permissions.
-    #[graphql(guard = "Requires::permission(ResourceType::Group, Some(&input.name), Method::Put)")]
+    #[graphql(guard = "Requires::to(groups::permission(&input.name, Method::Put))")]
     async fn edit_group(&self, ctx: &Context<'_>, input: GroupInput) -> AppResult<Group> {
+        let caller = caller(ctx).await?;
         validate::no_control_chars("name", &input.name)?;
         let group = group_row(input)?;
-        let mut tx = begin_write(ctx).await?;
-        if groups::find(&mut tx, &group.name).await?.is_none() {
-            return Err(not_found(&group.name));
-        }
-        groups::set_permissions(&mut tx, &group).await?;
-        tx.commit().await?;
+        write_tx!(db_to_write(ctx)?, |tx| groups::edit(&mut tx, Actor::Caller(caller), &group))?;
         Ok(group.into())
     }
 
     /// Deletes the group and removes it from every user; returns it as it was.
-    #[graphql(guard = "Requires::permission(ResourceType::Group, Some(&name), Method::Delete)")]
+    #[graphql(guard = "Requires::to(groups::permission(&name, Method::Delete))")]
     async fn delete_group(&self, ctx: &Context<'_>, name: String) -> AppResult<Group> {
-        let mut tx = begin_write(ctx).await?;
-        let group = groups::find(&mut tx, &name).await?.ok_or_else(|| not_found(&name))?;
-        groups::delete(&mut tx, &name).await?;
-        tx.commit().await?;
+        let caller = caller(ctx).await?;
+        let group = write_tx!(db_to_write(ctx)?, |tx| groups::delete(&mut tx, Actor::Caller(caller), &name))?;
         Ok(group.into())
     }
-}
-
-fn not_found(name: &str) -> AppError {
-    AppError::not_found(format!("group {name:?} not found"))
 }
 
 /// The group an input describes, its permissions validated, sorted and without repeats.
@@ -91,5 +82,5 @@ fn group_row(input: GroupInput) -> AppResult<GroupRow> {
             method: permission.method,
         });
     }
-    Ok(groups::group_row(input.name, permissions))
+    Ok(group_rows::group_row(input.name, permissions))
 }

@@ -1,10 +1,19 @@
-//! The one way every field is authorized: a [`Requires`] guard on each root field,
-//! built from the operation's requested permission (RULES §3) and checked by
-//! [`crate::auth::policy`]. The caller is loaded once per request.
+//! How every root field is authorized. [`Authenticated`] wraps the root types: every
+//! root field but `login` needs a valid token, whether or not it has a guard, so a
+//! field added without one is not public. A [`Requires`] guard then checks the
+//! operation's requested permission (RULES §3) with [`crate::auth::policy`]. The
+//! caller is loaded once per request.
 
 use std::net::IpAddr;
 
-use async_graphql::{Context, Guard};
+use std::borrow::Cow;
+
+use async_graphql::parser::types::Field;
+use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::{ContainerType, resolve_container};
+use async_graphql::{
+    Context, ContextSelectionSet, Error, Guard, ObjectType, OutputType, Positioned, ServerResult, Value,
+};
 use tokio::sync::OnceCell;
 
 use crate::auth::{self, Caller};
@@ -54,27 +63,62 @@ pub async fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
     result.as_ref().map_err(Clone::clone)
 }
 
-/// A field's requirement: a valid token, and the permission unless there is none.
-pub struct Requires(Option<Permission>);
+/// The root fields anyone may use, without a token.
+const PUBLIC_ROOT_FIELDS: [&str; 1] = ["login"];
 
-impl Requires {
-    /// Any authenticated caller (fields that filter by what the caller may read).
-    pub fn token() -> Self {
-        Requires(None)
+/// A root type (`Query`, `Mutation`) whose every field but [`PUBLIC_ROOT_FIELDS`]
+/// authenticates the caller before it resolves. Introspection (`__schema`, `__type`,
+/// `__typename`) is answered by async-graphql before it reaches here.
+#[derive(Default)]
+pub struct Authenticated<T>(T);
+
+impl<T: ObjectType> OutputType for Authenticated<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
     }
 
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+        resolve_container(ctx, self).await
+    }
+}
+
+impl<T: ObjectType> ContainerType for Authenticated<T> {
+    async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+        if !PUBLIC_ROOT_FIELDS.contains(&ctx.item.node.name.node.as_str()) {
+            caller(ctx)
+                .await
+                .map_err(|error| ctx.set_error_path(Error::from(error).into_server_error(ctx.item.pos)))?;
+        }
+        self.0.resolve_field(ctx).await
+    }
+}
+
+impl<T: ObjectType> ObjectType for Authenticated<T> {}
+
+/// A field's requirement: the permission the operation requests (RULES §3).
+pub struct Requires(Permission);
+
+impl Requires {
     /// `method` on one resource, or on all of a type when `id` is `None` (a listing).
     /// For users, `"me"` names the caller.
     pub fn permission(resource_type: ResourceType, id: Option<&str>, method: Method) -> Self {
-        Requires(Some(Permission::new(resource_type, id, method)))
+        Requires(Permission::new(resource_type, id, method))
+    }
+
+    /// `requested`, as [`crate::accounts`] states it for a mutation.
+    pub fn to(requested: Permission) -> Self {
+        Requires(requested)
     }
 }
 
 impl Guard for Requires {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         let caller = caller(ctx).await?;
-        let Some(requested) = &self.0 else { return Ok(()) };
-        let mut requested = requested.clone();
+        let mut requested = self.0.clone();
         if requested.resource_type == ResourceType::User {
             requested.resource_id = requested.resource_id.map(|id| caller.resolve(&id).to_owned());
         }

@@ -14,17 +14,22 @@ use std::sync::{Arc, LazyLock};
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Name, PathSegment, Schema, SchemaBuilder, Value};
 
-use crate::app::AppState;
+use crate::config::Config;
 use crate::error::{AppError, AppResult, assign_codes};
-use crate::store::WriteTx;
-use limits::DocumentLimits;
+use crate::state::AppState;
+use crate::store::Db;
+use limits::{DocumentLimits, ParsedDocuments};
 
 #[derive(MergedObject, Default)]
-pub struct Query(users::UserQuery, models::ModelQuery, groups::GroupQuery);
+#[graphql(name = "Query")]
+pub struct QueryFields(users::UserQuery, models::ModelQuery, groups::GroupQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(users::UserMutation, models::ModelMutation, groups::GroupMutation);
+#[graphql(name = "Mutation")]
+pub struct MutationFields(users::UserMutation, models::ModelMutation, groups::GroupMutation);
 
+pub type Query = guards::Authenticated<QueryFields>;
+pub type Mutation = guards::Authenticated<MutationFields>;
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schema without its data: enough to print the SDL.
@@ -45,8 +50,22 @@ pub struct QueryLimits {
     pub introspection: bool,
 }
 
+impl QueryLimits {
+    /// The limits the flags set.
+    pub fn from_config(config: &Config) -> Self {
+        QueryLimits {
+            max_depth: config.max_query_depth,
+            max_complexity: config.max_query_complexity,
+            max_recursion_depth: config.max_recursion_depth,
+            max_directives: config.max_directives,
+            document: DocumentLimits { max_aliases: config.max_aliases, max_root_fields: config.max_root_fields },
+            introspection: !config.disable_introspection,
+        }
+    }
+}
+
 /// The schema serving `state` within `limits`.
-pub fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
+fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
     let mut builder = schema_builder()
         .data(state)
         .limit_depth(limits.max_depth)
@@ -59,44 +78,67 @@ pub fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
     builder.finish()
 }
 
-/// Runs one GraphQL request for the caller `context` describes, with fresh loaders,
-/// gives every error its `extensions.code`, counts it by operation and outcome, and
-/// hands the response to `render` (which serializes it).
-pub async fn execute<R>(
-    schema: &AppSchema,
-    state: &Arc<AppState>,
-    mut request: async_graphql::Request,
-    context: guards::RequestContext,
-    render: impl FnOnce(async_graphql::Response) -> R,
-) -> R {
-    let request_id = context.request_id().to_owned();
-    let checked = state.document_limits.check(&mut request, &state.parsed_documents);
-    let operation = operation_name(&mut request);
-    // A listing of every user builds an answer of megabytes: held from execution until
-    // the answer is serialized and freed, so that a burst of them queues instead of
-    // multiplying memory.
-    let mut turn = None;
-    let mut response = match checked {
-        Ok(()) => {
-            if lists_every_user(&mut request) {
-                // The semaphore is never closed: acquiring cannot fail.
-                turn = state.listings.acquire().await.ok().map(|permit| ListingTurn { _permit: permit });
-            }
-            schema.execute(request.data(context).data(loaders::Loaders::new(&state.db))).await
+/// The GraphQL API: the schema, the checks every document passes before it runs,
+/// and the turns of the listings of every user.
+pub struct Api {
+    schema: AppSchema,
+    state: Arc<AppState>,
+    document_limits: DocumentLimits,
+    parsed_documents: ParsedDocuments,
+    /// Turns for requests listing every user (one per core): their answers are large.
+    listings: tokio::sync::Semaphore,
+}
+
+impl Api {
+    pub fn new(state: Arc<AppState>, limits: &QueryLimits) -> Self {
+        Api {
+            schema: schema(state.clone(), limits),
+            state,
+            document_limits: limits.document,
+            parsed_documents: ParsedDocuments::default(),
+            listings: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from)),
         }
-        Err(refused) => async_graphql::Response::from_errors(vec![refused]),
-    };
-    assign_codes(&mut response.errors, &request_id);
-    null_failed_fields(&mut response);
-    let outcome = match response.errors.first().and_then(|e| e.extensions.as_ref()?.get("code")) {
-        None => "ok",
-        Some(Value::String(code)) => code.as_str(),
-        Some(_) => "error",
-    };
-    state.metrics.graphql_request(operation.as_deref(), outcome);
-    let rendered = render(response);
-    drop(turn);
-    rendered
+    }
+
+    /// Runs one GraphQL request for the caller `context` describes, with fresh
+    /// loaders, gives every error its `extensions.code`, counts it by operation and
+    /// outcome, and hands the response to `render` (which serializes it).
+    pub async fn execute<R>(
+        &self,
+        mut request: async_graphql::Request,
+        context: guards::RequestContext,
+        render: impl FnOnce(async_graphql::Response) -> R,
+    ) -> R {
+        let request_id = context.request_id().to_owned();
+        let checked = self.document_limits.check(&mut request, &self.parsed_documents);
+        let operation = operation_name(&mut request);
+        // A listing of every user builds an answer of megabytes: held from execution
+        // until the answer is serialized and freed, so that a burst of them queues
+        // instead of multiplying memory.
+        let mut turn = None;
+        let mut response = match checked {
+            Ok(()) => {
+                if lists_every_user(&mut request) {
+                    // The semaphore is never closed: acquiring cannot fail.
+                    turn = self.listings.acquire().await.ok().map(|permit| ListingTurn { _permit: permit });
+                }
+                let loaders = loaders::Loaders::new(&self.state.db);
+                self.schema.execute(request.data(context).data(loaders)).await
+            }
+            Err(refused) => async_graphql::Response::from_errors(vec![refused]),
+        };
+        assign_codes(&mut response.errors, &request_id);
+        null_failed_fields(&mut response);
+        let outcome = match response.errors.first().and_then(|e| e.extensions.as_ref()?.get("code")) {
+            None => "ok",
+            Some(Value::String(code)) => code.as_str(),
+            Some(_) => "error",
+        };
+        self.state.metrics.graphql_request(operation.as_deref(), outcome);
+        let rendered = render(response);
+        drop(turn);
+        rendered
+    }
 }
 
 /// A listing's turn. Dropped after its answer is freed (or when the request is
@@ -198,14 +240,12 @@ fn descend<'a>(node: &'a mut Value, path: &[PathSegment]) -> Option<&'a mut Valu
     descend(child, rest)
 }
 
-/// A mutation's write transaction. This request's cached reads are dropped first, so
-/// what the response shows afterwards is read after the write; its commit bumps the
-/// access version (every mutation may change someone's groups or permissions).
-pub async fn begin_write(ctx: &Context<'_>) -> AppResult<WriteTx> {
+/// The database of a mutation about to write: this request's cached reads are
+/// dropped first, so what the response shows afterwards is read after the write.
+/// Mutations write with [`crate::store::write_tx`] on it.
+pub fn db_to_write<'a>(ctx: &Context<'a>) -> AppResult<&'a Db> {
     data::<loaders::Loaders>(ctx)?.clear();
-    let mut tx = state(ctx)?.db.begin_write().await?;
-    tx.changes_access();
-    Ok(tx)
+    Ok(&state(ctx)?.db)
 }
 
 /// Request or schema data of type `T`; its absence is a wiring bug, hence internal.

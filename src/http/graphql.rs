@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Http, RequestId, playground};
-use crate::graphql::{self, guards::RequestContext};
+use crate::graphql::guards::RequestContext;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -166,7 +166,7 @@ pub(super) async fn post(
 
 /// Runs the request and writes the response.
 async fn execute(http: &Http, format: Format, request: async_graphql::Request, context: RequestContext) -> Response {
-    graphql::execute(&http.schema, &http.state, request, context, |response| format.graphql(response)).await
+    http.api.execute(request, context, |response| format.graphql(response)).await
 }
 
 #[derive(Deserialize)]

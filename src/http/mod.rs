@@ -21,13 +21,13 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
-use crate::graphql::AppSchema;
+use crate::graphql::Api;
+use crate::state::AppState;
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct Http {
-    pub schema: AppSchema,
+    pub api: Arc<Api>,
     pub state: Arc<AppState>,
 }
 

@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::found_among;
-use super::joined_permission;
-use crate::auth::policy::{OwnedGroup, disambiguated_name};
+use super::{WriteTx, joined_permission, placeholders};
 use crate::domain::{Permission, ResourceType};
 use crate::error::{AppError, AppResult};
 
@@ -18,50 +16,56 @@ pub struct GroupRow {
     pub permissions: Vec<Permission>,
 }
 
-/// The names among `names` that are not groups, in the order given.
-pub async fn missing(conn: &mut AnyConnection, names: &[String]) -> AppResult<Vec<String>> {
-    let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
-    let found = found_among(conn, "SELECT name FROM groups WHERE name", &wanted).await?;
-    Ok(names.iter().filter(|n| !found.contains(n)).cloned().collect())
+/// The names among `names` that are groups, sorted by name, locked in that order
+/// against deletion (shared: others may join them too) until the transaction ends.
+pub async fn lock_existing(tx: &mut WriteTx, names: &[String]) -> AppResult<Vec<String>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT name FROM groups WHERE name IN ({}) ORDER BY name{}",
+        placeholders(1, names.len()),
+        tx.for_share()
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for name in names {
+        query = query.bind(name);
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    Ok(rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?)
 }
 
-/// BAD_USER_INPUT unless every group named exists (RULES §5).
-pub async fn require_existing(conn: &mut AnyConnection, names: &[String]) -> AppResult<()> {
-    let missing = missing(conn, names).await?;
-    if missing.is_empty() { Ok(()) } else { Err(AppError::bad_input(format!("no such group: {}", missing.join(", ")))) }
+/// One group with its permissions, its row locked until the transaction ends.
+pub async fn find_for_update(tx: &mut WriteTx, name: &str) -> AppResult<Option<GroupRow>> {
+    let sql = format!("SELECT name FROM groups WHERE name = $1{}", tx.for_update());
+    if sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&mut **tx).await?.is_none() {
+        return Ok(None);
+    }
+    find(tx, name).await
 }
 
-/// Creates the group a resource owns and returns the name it got: MLTE's name when
-/// free, else the first free disambiguated one, so that a group made for another
-/// resource (or by hand) is never reused and its rights never handed over.
-pub async fn create_owned(
-    conn: &mut AnyConnection,
-    group: &OwnedGroup,
+/// Inserts a group that belongs to a resource, unless the name is taken; whether it
+/// was inserted.
+pub async fn insert_owned_if_free(
+    tx: &mut WriteTx,
+    name: &str,
     owner_kind: ResourceType,
     owner_id: &str,
-) -> AppResult<String> {
-    let mut attempt = 1;
-    let name = loop {
-        let name = if attempt == 1 { group.name.clone() } else { disambiguated_name(&group.name, attempt) };
-        let inserted = sqlx::query(
-            "INSERT INTO groups (name, owner_kind, owner_id) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(&name)
-        .bind(owner_kind.as_str())
-        .bind(owner_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            break name;
-        }
-        attempt += 1;
-    };
-    insert_permissions(conn, &name, &group.permissions).await?;
-    Ok(name)
+) -> AppResult<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO groups (name, owner_kind, owner_id) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(owner_kind.as_str())
+    .bind(owner_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }
 
-async fn insert_permissions(conn: &mut AnyConnection, group: &str, permissions: &[Permission]) -> AppResult<()> {
+pub async fn insert_permissions(tx: &mut WriteTx, group: &str, permissions: &[Permission]) -> AppResult<()> {
+    tx.changes_access();
     for permission in permissions {
         sqlx::query(
             "INSERT INTO group_permissions (group_name, resource_type, resource_id, method) VALUES ($1, $2, $3, $4)",
@@ -70,18 +74,19 @@ async fn insert_permissions(conn: &mut AnyConnection, group: &str, permissions: 
         .bind(permission.resource_type.as_str())
         .bind(&permission.resource_id)
         .bind(permission.method.as_str())
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await?;
     }
     Ok(())
 }
 
 /// Deletes the groups a resource owns; memberships and permissions cascade.
-pub async fn delete_owned(conn: &mut AnyConnection, owner_kind: ResourceType, owner_id: &str) -> AppResult<()> {
+pub async fn delete_owned(tx: &mut WriteTx, owner_kind: ResourceType, owner_id: &str) -> AppResult<()> {
+    tx.changes_access();
     sqlx::query("DELETE FROM groups WHERE owner_kind = $1 AND owner_id = $2")
         .bind(owner_kind.as_str())
         .bind(owner_id)
-        .execute(conn)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }
@@ -96,26 +101,39 @@ pub async fn owned_by(conn: &mut AnyConnection, owner_kind: ResourceType, owner_
     Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
 }
 
-/// Puts a user in those of `groups` that exist (a default group may have been
-/// deleted), whether or not it is already in them.
-pub async fn add_member(conn: &mut AnyConnection, username: &str, groups: &[String]) -> AppResult<()> {
+/// The names of the groups a user is in, sorted by name.
+pub async fn memberships(conn: &mut AnyConnection, username: &str) -> AppResult<Vec<String>> {
+    let rows =
+        sqlx::query("SELECT group_name FROM user_groups WHERE username = $1").bind(username).fetch_all(conn).await?;
+    let mut names: Vec<String> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+    names.sort();
+    Ok(names)
+}
+
+/// Puts a user in `groups`, which must exist, whether or not it is already in them.
+pub async fn add_member(tx: &mut WriteTx, username: &str, groups: &[String]) -> AppResult<()> {
+    tx.changes_access();
     for group in groups {
-        sqlx::query(
-            "INSERT INTO user_groups (username, group_name) SELECT CAST($1 AS TEXT), name FROM groups WHERE name = $2 \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(username)
-        .bind(group)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query("INSERT INTO user_groups (username, group_name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(username)
+            .bind(group)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
 
-/// Makes `groups` the user's whole group list.
-pub async fn replace_memberships(conn: &mut AnyConnection, username: &str, groups: &[String]) -> AppResult<()> {
-    sqlx::query("DELETE FROM user_groups WHERE username = $1").bind(username).execute(&mut *conn).await?;
-    add_member(conn, username, groups).await
+/// Takes a user out of `groups`, whether or not it is in them.
+pub async fn remove_member(tx: &mut WriteTx, username: &str, groups: &[String]) -> AppResult<()> {
+    tx.changes_access();
+    for group in groups {
+        sqlx::query("DELETE FROM user_groups WHERE username = $1 AND group_name = $2")
+            .bind(username)
+            .bind(group)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A group with its permissions in the contract's order, without repeats.
@@ -158,24 +176,26 @@ fn fold_groups(rows: &[AnyRow]) -> AppResult<Vec<GroupRow>> {
 }
 
 /// Creates a plain group; a taken name is ALREADY_EXISTS, decided by the primary key.
-pub async fn create(conn: &mut AnyConnection, group: &GroupRow) -> AppResult<()> {
+pub async fn create(tx: &mut WriteTx, group: &GroupRow) -> AppResult<()> {
     sqlx::query("INSERT INTO groups (name) VALUES ($1)")
         .bind(&group.name)
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await
         .map_err(|e| AppError::from_insert(e, || format!("group {:?}", group.name)))?;
-    insert_permissions(conn, &group.name, &group.permissions).await
+    insert_permissions(tx, &group.name, &group.permissions).await
 }
 
 /// Replaces a group's permissions.
-pub async fn set_permissions(conn: &mut AnyConnection, group: &GroupRow) -> AppResult<()> {
-    sqlx::query("DELETE FROM group_permissions WHERE group_name = $1").bind(&group.name).execute(&mut *conn).await?;
-    insert_permissions(conn, &group.name, &group.permissions).await
+pub async fn set_permissions(tx: &mut WriteTx, group: &GroupRow) -> AppResult<()> {
+    tx.changes_access();
+    sqlx::query("DELETE FROM group_permissions WHERE group_name = $1").bind(&group.name).execute(&mut **tx).await?;
+    insert_permissions(tx, &group.name, &group.permissions).await
 }
 
 /// Deletes a group; its permissions and memberships cascade.
-pub async fn delete(conn: &mut AnyConnection, name: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM groups WHERE name = $1").bind(name).execute(conn).await?;
+pub async fn delete(tx: &mut WriteTx, name: &str) -> AppResult<()> {
+    tx.changes_access();
+    sqlx::query("DELETE FROM groups WHERE name = $1").bind(name).execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -16,6 +16,7 @@ use sqlx::{AnyPool, Executor, Row, Transaction};
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::config::Config;
 use crate::domain::{Method, Permission, ResourceType};
 use crate::error::{AppError, AppResult};
 
@@ -70,7 +71,14 @@ pub struct Db {
     writer_turn: Arc<Mutex<()>>,
 }
 
+/// Times a write transaction is run before a deadlock or serialization conflict is
+/// given up on (RULES §3).
+const MAX_WRITE_ATTEMPTS: u32 = 5;
+
 /// One mutation's transaction; derefs to the connection the store functions take.
+/// The store's functions that change what a user may do (memberships, permissions,
+/// roles, `disabled`, passwords, users) take it rather than a connection and mark it,
+/// so that its commit bumps the access version: no writer can forget to.
 pub struct WriteTx {
     tx: Tx,
     backend: Backend,
@@ -79,9 +87,9 @@ pub struct WriteTx {
 }
 
 impl WriteTx {
-    /// Marks this transaction as one that may change users' groups or permissions: its
+    /// Marks this transaction as one that changes users' groups or permissions: its
     /// commit bumps the access version, so that every process drops its cached groups.
-    pub fn changes_access(&mut self) {
+    fn changes_access(&mut self) {
         self.bumps_access_version = true;
     }
 
@@ -101,6 +109,15 @@ impl WriteTx {
         match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// ` FOR SHARE` on PostgreSQL: rows that must stay as they are (a group being
+    /// joined must not be deleted meanwhile) but that others may share.
+    fn for_share(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR SHARE",
         }
     }
 }
@@ -191,6 +208,54 @@ impl Db {
     }
 }
 
+/// Runs `$work` (an expression that uses `$tx`, the transaction, and gives a future
+/// of an `AppResult`) in a write transaction of `$db` and commits it, running it again
+/// when the database aborted it for a deadlock or a serialization conflict (RULES
+/// §3). `$work` must read and write only through `$tx`. Evaluates to the `AppResult`.
+/// (A macro: a closure borrowing the transaction cannot be given a `Send` future
+/// that async-graphql's resolvers accept.)
+macro_rules! write_tx {
+    ($db:expr, |$tx:ident| $work:expr) => {{
+        let db: &$crate::store::Db = $db;
+        let mut attempts = $crate::store::Attempts::default();
+        loop {
+            let result = match db.begin_write().await {
+                Ok(mut $tx) => match $work.await {
+                    Ok(value) => $tx.commit().await.map(|()| value),
+                    Err(error) => Err(error),
+                },
+                Err(error) => Err(error),
+            };
+            if let Some(result) = attempts.settle(result).await {
+                break result;
+            }
+        }
+    }};
+}
+pub(crate) use write_tx;
+
+/// The runs of one write transaction: see [`write_tx`].
+#[derive(Default)]
+pub struct Attempts(u32);
+
+impl Attempts {
+    /// `Some(result)` to keep; `None` to run the transaction again, after a short
+    /// pause, when it was aborted for a conflict and has runs left.
+    pub async fn settle<T>(&mut self, result: AppResult<T>) -> Option<AppResult<T>> {
+        self.0 += 1;
+        match result {
+            Err(error) if error.is_transient() && self.0 < MAX_WRITE_ATTEMPTS => {
+                tracing::info!(attempt = self.0, error.cause = %error.cause(), "write transaction aborted; running it again");
+                // A little apart, so that the transactions that collided do not meet again.
+                let pause = rand::random_range(1..=10 * u64::from(self.0));
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+                None
+            }
+            result => Some(result),
+        }
+    }
+}
+
 /// Connection pool settings; each has a flag.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -199,6 +264,15 @@ pub struct PoolSettings {
     /// How long a request waits for a connection (or for the database to answer a new
     /// one) before it fails: what bounds a request while the database is down.
     pub acquire_timeout: Duration,
+}
+
+impl PoolSettings {
+    pub fn from_config(config: &Config) -> Self {
+        PoolSettings {
+            max_connections: config.db_max_connections,
+            acquire_timeout: Duration::from_secs(config.db_acquire_timeout_secs),
+        }
+    }
 }
 
 /// Applies the migrations. PostgreSQL serializes concurrent runs with an advisory

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use sqlx::{AnyConnection, Row};
 
-use super::found_among;
+use super::{WriteTx, found_among};
 
 use crate::error::{AppError, AppResult};
 
@@ -26,6 +26,12 @@ pub async fn existing(conn: &mut AnyConnection, ids: BTreeSet<&str>) -> AppResul
 
 pub async fn exists(conn: &mut AnyConnection, id: &str) -> AppResult<bool> {
     Ok(sqlx::query("SELECT id FROM models WHERE id = $1").bind(id).fetch_optional(conn).await?.is_some())
+}
+
+/// Whether the model exists, its row locked until the transaction ends.
+pub async fn lock(tx: &mut WriteTx, id: &str) -> AppResult<bool> {
+    let sql = format!("SELECT id FROM models WHERE id = $1{}", tx.for_update());
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?.is_some())
 }
 
 /// Inserts a model; a taken id is ALREADY_EXISTS, decided by the primary key.

@@ -6,10 +6,9 @@ use std::sync::Arc;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
-use super::groups::{self, GroupRow, group_row};
+use super::groups::{GroupRow, group_row};
 use super::{Backend, JOINED_TEXT_SEPARATOR, WriteTx, joined_permission, placeholders};
 
-use crate::auth::policy::{self, GroupAccess};
 use crate::domain::{Method, Permission, ResourceType, Role};
 use crate::error::{AppError, AppResult};
 
@@ -65,7 +64,8 @@ pub async fn list(conn: &mut AnyConnection) -> AppResult<Vec<UserRow>> {
 }
 
 /// Inserts a user; a taken username is ALREADY_EXISTS, decided by the primary key.
-pub async fn insert(conn: &mut AnyConnection, user: &UserRow) -> AppResult<()> {
+pub async fn insert(tx: &mut WriteTx, user: &UserRow) -> AppResult<()> {
+    tx.changes_access();
     let sql = format!("INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&user.username)
@@ -75,40 +75,15 @@ pub async fn insert(conn: &mut AnyConnection, user: &UserRow) -> AppResult<()> {
         .bind(i64::from(user.disabled))
         .bind(user.role.as_str())
         .bind(&user.token_version)
-        .execute(conn)
+        .execute(&mut **tx)
         .await
         .map_err(|e| AppError::from_insert(e, || format!("user {:?}", user.username)))?;
     Ok(())
 }
 
-/// Creates a user with the groups RULES §4 gives it (a REGULAR user's defaults and
-/// its own read and edit groups) and `extra_groups`, which must exist.
-pub async fn create(conn: &mut AnyConnection, user: &UserRow, extra_groups: &[String]) -> AppResult<()> {
-    groups::require_existing(conn, extra_groups).await?;
-    insert(conn, user).await?;
-    if user.role == Role::Regular {
-        join_regular_defaults(conn, &user.username).await?;
-    }
-    groups::add_member(conn, &user.username, extra_groups).await
-}
-
-/// What a REGULAR user starts with (RULES §4): the default groups, and its own read
-/// and edit groups, created now unless it already owns them (an admin demoted).
-pub async fn join_regular_defaults(conn: &mut AnyConnection, username: &str) -> AppResult<()> {
-    let defaults: Vec<String> = policy::REGULAR_USER_DEFAULT_GROUPS.iter().map(|g| g.to_string()).collect();
-    groups::add_member(conn, username, &defaults).await?;
-    let mut own = groups::owned_by(conn, ResourceType::User, username).await?;
-    if own.is_empty() {
-        for access in [GroupAccess::Read, GroupAccess::Edit] {
-            let group = policy::owned_group(access, ResourceType::User, username);
-            own.push(groups::create_owned(conn, &group, ResourceType::User, username).await?);
-        }
-    }
-    groups::add_member(conn, username, &own).await
-}
-
 /// Writes every column of an existing user.
-pub async fn update(conn: &mut AnyConnection, user: &UserRow) -> AppResult<()> {
+pub async fn update(tx: &mut WriteTx, user: &UserRow) -> AppResult<()> {
+    tx.changes_access();
     sqlx::query(
         "UPDATE users SET password_hash = $2, email = $3, full_name = $4, disabled = $5, role = $6, \
          token_version = $7 WHERE username = $1",
@@ -120,14 +95,15 @@ pub async fn update(conn: &mut AnyConnection, user: &UserRow) -> AppResult<()> {
     .bind(i64::from(user.disabled))
     .bind(user.role.as_str())
     .bind(&user.token_version)
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Deletes a user; its memberships go with it (foreign keys cascade).
-pub async fn delete(conn: &mut AnyConnection, username: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM users WHERE username = $1").bind(username).execute(conn).await?;
+pub async fn delete(tx: &mut WriteTx, username: &str) -> AppResult<()> {
+    tx.changes_access();
+    sqlx::query("DELETE FROM users WHERE username = $1").bind(username).execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -141,15 +117,15 @@ pub async fn find_for_update(tx: &mut WriteTx, username: &str) -> AppResult<Opti
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(&mut **tx).await?)
 }
 
-/// How many ADMIN users are enabled, locking them (in one order, so that two such
-/// transactions cannot deadlock) until the transaction ends: two concurrent
-/// demotions cannot both see the other admin and leave none.
-pub async fn lock_enabled_admins(tx: &mut WriteTx) -> AppResult<usize> {
+/// The enabled ADMIN users, locked (in one order, so that two such transactions
+/// cannot deadlock) until the transaction ends.
+pub async fn lock_enabled_admins(tx: &mut WriteTx) -> AppResult<Vec<String>> {
     let sql = format!(
         "SELECT username FROM users WHERE role = 'ADMIN' AND disabled = 0 ORDER BY username{}",
         tx.for_update()
     );
-    Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut **tx).await?.len())
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut **tx).await?;
+    Ok(rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?)
 }
 
 /// A user as the permission check needs it: role, state, and groups with permissions.

@@ -1,19 +1,24 @@
 //! Operator commands (`mlte-graphql user …`): work on the database directly, for an
-//! operator locked out of the API, with or without a server running.
+//! operator locked out of the API, with or without a server running. They change
+//! users through [`crate::accounts`], under the same rules as the API.
 
 use std::io::Read;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
+use crate::accounts::Actor;
+use crate::accounts::users::{self, NewPassword, NewUser, UserChange};
 use crate::auth::password::Hasher;
 use crate::auth::token;
 use crate::config::{Config, RoleArg, Secret, UserCommand};
 use crate::domain::{Role, validate};
-use crate::store::{Db, login_failures, users};
+use crate::error::{AppError, AppResult};
+use crate::store::users::UserRow;
+use crate::store::{Db, PoolSettings, login_failures, write_tx};
 
 /// Runs `command` and returns what to tell the operator.
 pub async fn run(command: &UserCommand, config: &Config, stdin: impl Read) -> anyhow::Result<String> {
-    let db = Db::connect(&config.database_url, &config.pool_settings()).await?;
+    let db = Db::connect(&config.database_url, &PoolSettings::from_config(config)).await?;
     let hasher = Hasher::new(None, 1);
     match command {
         UserCommand::Create { username, role } => {
@@ -23,7 +28,7 @@ pub async fn run(command: &UserCommand, config: &Config, stdin: impl Read) -> an
                 RoleArg::Admin => Role::Admin,
                 RoleArg::Regular => Role::Regular,
             };
-            let row = users::UserRow {
+            let row = UserRow {
                 username: username.clone(),
                 password_hash: hasher.hash(password).await?,
                 email: None,
@@ -32,49 +37,46 @@ pub async fn run(command: &UserCommand, config: &Config, stdin: impl Read) -> an
                 role,
                 token_version: token::new_version(),
             };
-            let mut tx = db.begin_write().await?;
-            tx.changes_access();
-            users::create(&mut tx, &row, &[]).await?;
-            tx.commit().await?;
+            let user = NewUser { row, extra_groups: Vec::new() };
+            told(write_tx!(&db, |tx| users::create(&mut tx, Actor::Operator, &user)))?;
             Ok(format!("created user {username} ({})", role.as_str()))
         }
         UserCommand::ResetPassword { username } => {
             let password = read_password(stdin)?;
             let hash = hasher.hash(password).await?;
-            let mut tx = db.begin_write().await?;
-            let mut user = find(&mut tx, username).await?;
-            user.password_hash = hash;
-            user.token_version = token::new_version();
-            users::update(&mut tx, &user).await?;
-            login_failures::clear_user(&mut tx, username).await?;
-            tx.commit().await?;
+            let change = UserChange {
+                username: username.clone(),
+                password: Some(NewPassword::unverified(hash)),
+                ..UserChange::default()
+            };
+            told(write_tx!(&db, |tx| reset_password(&mut tx, &change)))?;
             Ok(format!("reset the password of {username}; its older tokens no longer work"))
         }
         UserCommand::Disable { username } => {
-            let mut tx = db.begin_write().await?;
-            let enabled_admins = users::lock_enabled_admins(&mut tx).await?;
-            let mut user = find(&mut tx, username).await?;
-            if user.role == Role::Admin && !user.disabled && enabled_admins <= 1 {
-                bail!("{username} is the last enabled ADMIN and cannot be disabled");
-            }
-            user.disabled = true;
-            users::update(&mut tx, &user).await?;
-            tx.commit().await?;
+            let change = UserChange { username: username.clone(), disabled: Some(true), ..UserChange::default() };
+            told(write_tx!(&db, |tx| users::edit(&mut tx, Actor::Operator, &change)))?;
             Ok(format!("disabled {username}"))
         }
         UserCommand::Enable { username } => {
-            let mut tx = db.begin_write().await?;
-            let mut user = find(&mut tx, username).await?;
-            user.disabled = false;
-            users::update(&mut tx, &user).await?;
-            tx.commit().await?;
+            let change = UserChange { username: username.clone(), disabled: Some(false), ..UserChange::default() };
+            told(write_tx!(&db, |tx| users::edit(&mut tx, Actor::Operator, &change)))?;
             Ok(format!("enabled {username}"))
         }
     }
 }
 
-async fn find(tx: &mut crate::store::WriteTx, username: &str) -> anyhow::Result<users::UserRow> {
-    users::find_for_update(tx, username).await?.with_context(|| format!("no user named {username:?}"))
+/// Sets the password and lifts the user's failed-login lock.
+async fn reset_password(tx: &mut crate::store::WriteTx, change: &UserChange) -> AppResult<()> {
+    users::edit(tx, Actor::Operator, change).await?;
+    login_failures::clear_user(tx, &change.username).await
+}
+
+/// An error as the operator reads it: what went wrong, internal causes included.
+fn told<T>(result: AppResult<T>) -> anyhow::Result<T> {
+    result.map_err(|error| match error {
+        AppError::NotFound(_) => anyhow::anyhow!("no user by that name"),
+        other => anyhow::anyhow!(other.cause()),
+    })
 }
 
 /// The password on stdin: its first line, without the line break.

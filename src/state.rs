@@ -1,0 +1,35 @@
+//! `AppState`: what every resolver and handler shares. It lives below the layers that
+//! use it (graphql, http) and above the ones it holds (auth, store, metrics).
+
+use crate::auth::password::Hasher;
+use crate::auth::throttle::LoginLimits;
+use crate::auth::token::TokenKeys;
+use crate::auth::{self, IssuedToken, LoginAttempt};
+use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
+use crate::store::Db;
+use crate::store::users::GroupsCache;
+
+/// What every resolver and handler shares.
+pub struct AppState {
+    pub db: Db,
+    pub keys: TokenKeys,
+    pub login_limits: LoginLimits,
+    pub hasher: Hasher,
+    pub metrics: Metrics,
+    /// Users' groups, kept while the database's access version holds.
+    pub groups_cache: GroupsCache,
+}
+
+impl AppState {
+    /// Logs in with this state's database, keys, limits and hasher; counts refusals.
+    pub async fn login(&self, attempt: LoginAttempt<'_>) -> AppResult<IssuedToken> {
+        let result = auth::login(&self.db, &self.keys, &self.login_limits, &self.hasher, attempt).await;
+        match &result {
+            Err(AppError::Unauthenticated(_)) => self.metrics.login_failed("bad_credentials"),
+            Err(AppError::RateLimited { .. }) => self.metrics.login_failed("rate_limited"),
+            _ => {}
+        }
+        result
+    }
+}
