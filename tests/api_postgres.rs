@@ -5,6 +5,8 @@
 
 const DATABASE: helpers::Database = helpers::Database::Postgres;
 
+#[path = "api/access_version.rs"]
+mod access_version;
 #[path = "api/cors.rs"]
 mod cors;
 #[path = "api/groups.rs"]
@@ -23,6 +25,10 @@ mod operations;
 mod operator;
 #[path = "api/outage.rs"]
 mod outage;
+#[path = "api/races.rs"]
+mod races;
+#[path = "api/root_fields.rs"]
+mod root_fields;
 #[path = "api/scale_out.rs"]
 mod scale_out;
 #[path = "api/throttle.rs"]

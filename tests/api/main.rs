@@ -3,6 +3,7 @@
 
 const DATABASE: helpers::Database = helpers::Database::Sqlite;
 
+mod access_version;
 mod cors;
 mod groups;
 mod hardening;
@@ -11,6 +12,8 @@ mod http;
 mod models;
 mod operations;
 mod operator;
+mod races;
+mod root_fields;
 mod scale_out;
 mod schema;
 mod throttle;
