@@ -51,7 +51,7 @@ impl<'a> Actor<'a> {
         } else {
             user_rows::find(tx, caller.username()).await?
         };
-        let Some(row) = row.filter(|row| row.token_version == caller.access.token_version) else {
+        let Some(row) = row.filter(|row| row.token_version == caller.user.token_version) else {
             return Err(AppError::Unauthenticated("the caller no longer exists or its token was revoked"));
         };
         if row.disabled {

@@ -2,7 +2,7 @@
 
 use super::Actor;
 use super::groups::create_owned;
-use super::naming::{GroupAccess, owned_group};
+use super::naming::{OwnedGroupKind, owned_group};
 use crate::domain::{Method, Permission, ResourceType};
 use crate::error::{AppError, AppResult};
 use crate::store::{WriteTx, groups as group_rows, models as model_rows};
@@ -21,8 +21,8 @@ pub async fn create(tx: &mut WriteTx, actor: Actor<'_>, id: &str) -> AppResult<(
     acting.require(&permission(id, Method::Post))?;
     model_rows::insert(tx, id).await?;
     let mut own = Vec::new();
-    for access in [GroupAccess::Read, GroupAccess::Edit] {
-        own.push(create_owned(tx, &owned_group(access, ResourceType::Model, id), ResourceType::Model, id).await?);
+    for kind in [OwnedGroupKind::Read, OwnedGroupKind::Edit] {
+        own.push(create_owned(tx, &owned_group(kind, ResourceType::Model, id), ResourceType::Model, id).await?);
     }
     if let (false, Some(username)) = (acting.is_admin(), acting.username()) {
         group_rows::add_member(tx, username, &own).await?;

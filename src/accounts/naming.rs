@@ -9,7 +9,7 @@ pub const REGULAR_USER_DEFAULT_GROUPS: [&str; 4] =
 
 /// `read` or `edit`: the two groups MLTE derives for one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupAccess {
+pub enum OwnedGroupKind {
     Read,
     Edit,
 }
@@ -25,10 +25,10 @@ pub struct OwnedGroup {
 /// POST on that id. A `-` in the id is written `___`, so two ids can share a name
 /// (`a-b` and `a___b`): the store gives the later one a distinct name, and the
 /// permissions always name the exact id, never the spelled one.
-pub fn owned_group(access: GroupAccess, resource_type: ResourceType, id: &str) -> OwnedGroup {
-    let (prefix, methods): (&str, &[Method]) = match access {
-        GroupAccess::Read => ("read", &[Method::Get]),
-        GroupAccess::Edit => ("edit", &[Method::Put, Method::Delete, Method::Post]),
+pub fn owned_group(kind: OwnedGroupKind, resource_type: ResourceType, id: &str) -> OwnedGroup {
+    let (prefix, methods): (&str, &[Method]) = match kind {
+        OwnedGroupKind::Read => ("read", &[Method::Get]),
+        OwnedGroupKind::Edit => ("edit", &[Method::Put, Method::Delete, Method::Post]),
     };
     OwnedGroup {
         name: format!("{prefix}-{}-{}", resource_segment(resource_type), id.replace('-', "___")),
@@ -66,22 +66,22 @@ mod tests {
 
     #[test]
     fn owned_groups_spell_dashes_as_triple_underscores() {
-        let read = owned_group(GroupAccess::Read, Model, "my-model");
+        let read = owned_group(OwnedGroupKind::Read, Model, "my-model");
         assert_eq!(read.name, "read-model-my___model");
         assert_eq!(read.permissions, vec![p(Model, Some("my-model"), Get)]);
-        let edit = owned_group(GroupAccess::Edit, User, "jo@x.org");
+        let edit = owned_group(OwnedGroupKind::Edit, User, "jo@x.org");
         assert_eq!(edit.name, "edit-user-jo@x.org");
         assert_eq!(
             edit.permissions,
             vec![p(User, Some("jo@x.org"), Put), p(User, Some("jo@x.org"), Delete), p(User, Some("jo@x.org"), Post)]
         );
-        assert_eq!(owned_group(GroupAccess::Read, CustomList, "l").name, "read-custom_list-l");
+        assert_eq!(owned_group(OwnedGroupKind::Read, CustomList, "l").name, "read-custom_list-l");
     }
 
     #[test]
     fn colliding_ids_keep_their_own_permissions() {
-        let dashed = owned_group(GroupAccess::Read, User, "a-b");
-        let underscored = owned_group(GroupAccess::Read, User, "a___b");
+        let dashed = owned_group(OwnedGroupKind::Read, User, "a-b");
+        let underscored = owned_group(OwnedGroupKind::Read, User, "a___b");
         assert_eq!(dashed.name, underscored.name);
         assert_ne!(dashed.permissions, underscored.permissions);
         let other = disambiguated_name(&underscored.name, 2);

@@ -1,7 +1,7 @@
 //! Creating, editing and deleting users (RULES §3), with the groups a REGULAR user
 //! has (§4).
 
-use super::naming::{GroupAccess, REGULAR_USER_DEFAULT_GROUPS, owned_group};
+use super::naming::{OwnedGroupKind, REGULAR_USER_DEFAULT_GROUPS, owned_group};
 use super::{Actor, EnabledAdmins, groups};
 use crate::auth::password::Hasher;
 use crate::config::Secret;
@@ -220,7 +220,7 @@ pub async fn delete(tx: &mut WriteTx, actor: Actor<'_>, username: &str) -> AppRe
             admins.require_another_than(username, "deleted")?;
         }
     }
-    let groups = user_rows::find_access(tx, username).await?.map(|a| a.groups.to_vec()).unwrap_or_default();
+    let groups = user_rows::find_with_groups(tx, username).await?.map(|a| a.groups.to_vec()).unwrap_or_default();
     group_rows::delete_owned(tx, ResourceType::User, username).await?;
     user_rows::delete(tx, username).await?;
     Ok((row, groups))
@@ -250,8 +250,8 @@ pub async fn bootstrap_admin(tx: &mut WriteTx, password_hash: String) -> AppResu
 async fn join_own_groups(tx: &mut WriteTx, username: &str) -> AppResult<()> {
     let mut own = group_rows::owned_by(tx, ResourceType::User, username).await?;
     if own.is_empty() {
-        for access in [GroupAccess::Read, GroupAccess::Edit] {
-            let group = owned_group(access, ResourceType::User, username);
+        for kind in [OwnedGroupKind::Read, OwnedGroupKind::Edit] {
+            let group = owned_group(kind, ResourceType::User, username);
             own.push(groups::create_owned(tx, &group, ResourceType::User, username).await?);
         }
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::config::Secret;
 use crate::domain::{Permission, Role, validate};
 use crate::error::{AppError, AppResult};
-use crate::store::users::Access;
+use crate::store::users::UserWithGroups;
 use crate::store::{Db, login_failures, users};
 use throttle::LoginLimits;
 use token::TokenKeys;
@@ -21,18 +21,18 @@ use token::TokenKeys;
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The user as read to authenticate it: `me` answers from it without another read.
-    pub access: Arc<Access>,
+    pub user: Arc<UserWithGroups>,
     /// Every permission of its groups, flattened once for the checks of the request.
     pub permissions: Vec<Permission>,
 }
 
 impl Caller {
     pub fn username(&self) -> &str {
-        &self.access.username
+        &self.user.username
     }
 
     pub fn role(&self) -> Role {
-        self.access.role
+        self.user.role
     }
 
     /// The one permission check, applied to this caller.
@@ -61,14 +61,14 @@ pub async fn authenticate(
     bearer: Option<&str>,
 ) -> AppResult<Caller> {
     let claims = bearer.and_then(|token| keys.verify(token)).ok_or(BAD_TOKEN)?;
-    let access = users::find_access_cached(&mut *db.conn().await?, &claims.sub, groups).await?.ok_or(BAD_TOKEN)?;
-    if access.token_version != claims.ver {
+    let user = users::find_with_groups_cached(&mut *db.conn().await?, &claims.sub, groups).await?.ok_or(BAD_TOKEN)?;
+    if user.token_version != claims.ver {
         return Err(BAD_TOKEN);
     }
-    if access.disabled {
+    if user.disabled {
         return Err(AppError::forbidden("this user is disabled"));
     }
-    Ok(Caller { permissions: access.permissions(), access: Arc::new(access) })
+    Ok(Caller { permissions: user.permissions(), user: Arc::new(user) })
 }
 
 /// A token handed out by a successful login.

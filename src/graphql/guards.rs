@@ -56,7 +56,7 @@ pub async fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
             let caller =
                 auth::authenticate(&state.db, &state.keys, &state.groups_cache, request.bearer.as_deref()).await?;
             // The caller's groups and models then cost no second read.
-            loaders.feed_access(caller.access.clone()).await;
+            loaders.feed_user(caller.user.clone()).await;
             Ok(caller)
         })
         .await;

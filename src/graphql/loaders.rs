@@ -1,6 +1,6 @@
 //! Per-request loaders: however many users one response touches, their groups,
 //! permissions and readable models cost a fixed number of statements (one for every
-//! user's access, one for the model ids). Created per request, so nothing cached
+//! user with its groups, one for the model ids). Created per request, so nothing cached
 //! crosses requests or users.
 
 use std::collections::{HashMap, HashSet};
@@ -12,16 +12,16 @@ use tokio::sync::Mutex;
 use crate::auth::policy::{self, Readable};
 use crate::domain::ResourceType;
 use crate::error::{AppError, AppResult};
-use crate::store::users::{self, Access, ModelGrants};
+use crate::store::users::{self, ModelGrants, UserWithGroups};
 use crate::store::{Db, models};
 
 /// The loaders of one request.
 pub struct Loaders {
     db: Db,
-    access: DataLoader<AccessByUser, HashMapCache>,
-    /// Users whose access is already in `access`'s cache (the caller, a prefetched list):
+    users: DataLoader<UserWithGroupsByName, HashMapCache>,
+    /// Users already in `users`'s cache with their groups (the caller, a prefetched list):
     /// their models are found from it; anyone else's from the lighter `grants`.
-    access_known: std::sync::Mutex<HashSet<String>>,
+    with_groups_known: std::sync::Mutex<HashSet<String>>,
     grants: DataLoader<GrantsByUser, HashMapCache>,
     /// Every model id, read once (the lock makes concurrent first readers wait for it).
     model_ids: Mutex<Option<Arc<Vec<String>>>>,
@@ -33,20 +33,20 @@ impl Loaders {
         // store reads them all in one statement whatever their number).
         // No delay: lists are prefetched in one batch by their resolvers, and a lone
         // user (`user(u)`) should not wait for company that will not come.
-        let access = DataLoader::with_cache(AccessByUser(db.clone()), tokio::spawn, HashMapCache::default())
+        let users = DataLoader::with_cache(UserWithGroupsByName(db.clone()), tokio::spawn, HashMapCache::default())
             .max_batch_size(usize::MAX)
             .delay(std::time::Duration::ZERO);
         let grants = DataLoader::with_cache(GrantsByUser(db.clone()), tokio::spawn, HashMapCache::default())
             .max_batch_size(usize::MAX)
             .delay(std::time::Duration::ZERO);
-        Loaders { db: db.clone(), access, access_known: Default::default(), grants, model_ids: Mutex::new(None) }
+        Loaders { db: db.clone(), users, with_groups_known: Default::default(), grants, model_ids: Mutex::new(None) }
     }
 
-    /// Loads the access of all `usernames` in one batch, so that their fields then
+    /// Loads every user of `usernames` in one batch, so that their fields then
     /// answer from the cache; batching by timing alone can split a large listing.
-    pub async fn prefetch_access(&self, usernames: Vec<String>) -> AppResult<()> {
+    pub async fn prefetch_users_with_groups(&self, usernames: Vec<String>) -> AppResult<()> {
         self.known().extend(usernames.iter().cloned());
-        self.access.load_many(usernames).await.map(drop)
+        self.users.load_many(usernames).await.map(drop)
     }
 
     /// Loads what decides the models of all `usernames` in one batch: a listing of
@@ -55,19 +55,19 @@ impl Loaders {
         self.grants.load_many(usernames).await.map(drop)
     }
 
-    /// Puts an access already read (the caller's) in this request's cache.
-    pub async fn feed_access(&self, access: Arc<Access>) {
-        self.known().insert(access.username.clone());
-        self.access.feed_one(access.username.clone(), access).await
+    /// Puts a user already read (the caller's) in this request's cache.
+    pub async fn feed_user(&self, user: Arc<UserWithGroups>) {
+        self.known().insert(user.username.clone());
+        self.users.feed_one(user.username.clone(), user).await
     }
 
     fn known(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.access_known.lock().unwrap_or_else(|p| p.into_inner())
+        self.with_groups_known.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A user's role and groups, batched with every other user of the response.
-    pub async fn access(&self, username: &str) -> AppResult<Option<Arc<Access>>> {
-        self.access.load_one(username.to_owned()).await
+    pub async fn user(&self, username: &str) -> AppResult<Option<Arc<UserWithGroups>>> {
+        self.users.load_one(username.to_owned()).await
     }
 
     /// The ids of the models `username` may read, sorted. When every model id has
@@ -75,15 +75,11 @@ impl Loaders {
     /// them only for a user who may read all, and just its own ones for anyone else,
     /// so that one user's models cost what its answer holds.
     pub async fn readable_models(&self, username: &str) -> AppResult<Vec<String>> {
-        let (access, grants);
+        let (user, grants);
         let readable = if self.known().contains(username) {
-            let Some(found) = self.access(username).await? else { return Ok(Vec::new()) };
-            access = found;
-            policy::readable(
-                access.role,
-                access.groups.iter().flat_map(|group| &group.permissions),
-                ResourceType::Model,
-            )
+            let Some(found) = self.user(username).await? else { return Ok(Vec::new()) };
+            user = found;
+            policy::readable(user.role, user.groups.iter().flat_map(|group| &group.permissions), ResourceType::Model)
         } else {
             let Some(found) = self.grants.load_one(username.to_owned()).await? else { return Ok(Vec::new()) };
             grants = found;
@@ -114,7 +110,7 @@ impl Loaders {
 
     /// Forgets what this request has read: a mutation is about to write.
     pub fn clear(&self) {
-        self.access.clear::<String>();
+        self.users.clear::<String>();
         self.grants.clear::<String>();
         self.known().clear();
         if let Ok(mut cached) = self.model_ids.try_lock() {
@@ -136,15 +132,15 @@ impl Loader<String> for GrantsByUser {
     }
 }
 
-/// [`Access`] by username.
-pub struct AccessByUser(Db);
+/// [`UserWithGroups`] by username.
+pub struct UserWithGroupsByName(Db);
 
-impl Loader<String> for AccessByUser {
-    type Value = Arc<Access>;
+impl Loader<String> for UserWithGroupsByName {
+    type Value = Arc<UserWithGroups>;
     type Error = AppError;
 
-    async fn load(&self, usernames: &[String]) -> Result<HashMap<String, Arc<Access>>, AppError> {
-        let found = users::access(&mut *self.0.conn().await?, usernames).await?;
-        Ok(found.into_iter().map(|(username, access)| (username, Arc::new(access))).collect())
+    async fn load(&self, usernames: &[String]) -> Result<HashMap<String, Arc<UserWithGroups>>, AppError> {
+        let found = users::with_groups(&mut *self.0.conn().await?, usernames).await?;
+        Ok(found.into_iter().map(|(username, user)| (username, Arc::new(user))).collect())
     }
 }

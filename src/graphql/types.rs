@@ -9,7 +9,7 @@ use crate::domain::{Method, Permission, ResourceType, Role};
 use crate::error::AppResult;
 use crate::graphql::loaders::Loaders;
 use crate::store::groups::GroupRow;
-use crate::store::users::{Access, UserRow};
+use crate::store::users::{UserRow, UserWithGroups};
 
 /// A user as clients see it: never its hash or token version.
 pub struct User {
@@ -28,16 +28,16 @@ impl User {
     }
 }
 
-impl From<&Access> for User {
-    /// With the groups the access was read with.
-    fn from(access: &Access) -> Self {
+impl From<&UserWithGroups> for User {
+    /// With the groups it was read with.
+    fn from(user: &UserWithGroups) -> Self {
         User {
-            username: access.username.clone(),
-            email: access.email.clone(),
-            full_name: access.full_name.clone(),
-            disabled: access.disabled,
-            role: access.role,
-            groups: Some(access.groups.clone()),
+            username: user.username.clone(),
+            email: user.email.clone(),
+            full_name: user.full_name.clone(),
+            disabled: user.disabled,
+            role: user.role,
+            groups: Some(user.groups.clone()),
         }
     }
 }
@@ -82,7 +82,7 @@ impl User {
     async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
         let groups = match &self.groups {
             Some(groups) => groups.clone(),
-            None => loaders(ctx)?.access(&self.username).await?.map(|a| a.groups.clone()).unwrap_or_default(),
+            None => loaders(ctx)?.user(&self.username).await?.map(|a| a.groups.clone()).unwrap_or_default(),
         };
         Ok(groups.iter().map(Group::from).collect())
     }

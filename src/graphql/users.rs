@@ -24,7 +24,7 @@ impl UserQuery {
     /// The caller.
     #[graphql(guard = "Requires::permission(ResourceType::User, Some(ME), Method::Get)")]
     async fn me(&self, ctx: &Context<'_>) -> AppResult<User> {
-        Ok(User::from(caller(ctx).await?.access.as_ref()))
+        Ok(User::from(caller(ctx).await?.user.as_ref()))
     }
 
     /// "me" means the caller. null with a NOT_FOUND error when there is no such user.
@@ -43,12 +43,12 @@ impl UserQuery {
         // Read as a caller is: one statement for the row, with its groups only when the
         // cache does not hold them at the current access version. Its models use it too.
         let state = state(ctx)?;
-        let access = user_rows::find_access_cached(&mut *state.db.conn().await?, username, &state.groups_cache)
+        let user = user_rows::find_with_groups_cached(&mut *state.db.conn().await?, username, &state.groups_cache)
             .await?
             .ok_or_else(|| users::not_found(username))?;
-        let access = std::sync::Arc::new(access);
-        data::<Loaders>(ctx)?.feed_access(access.clone()).await;
-        Ok(Some(User::from(access.as_ref())))
+        let user = std::sync::Arc::new(user);
+        data::<Loaders>(ctx)?.feed_user(user.clone()).await;
+        Ok(Some(User::from(user.as_ref())))
     }
 
     /// Every user, sorted by username.
@@ -58,10 +58,10 @@ impl UserQuery {
         let look_ahead = ctx.look_ahead();
         let loaders = data::<Loaders>(ctx)?;
         let usernames = || rows.iter().map(|row| row.username.clone()).collect::<Vec<_>>();
-        // One batch per kind of data asked for: groups need each user's whole access,
+        // One batch per kind of data asked for: groups need each user's whole row with groups,
         // models alone only its model grants.
         if look_ahead.field("groups").exists() {
-            loaders.prefetch_access(usernames()).await?;
+            loaders.prefetch_users_with_groups(usernames()).await?;
         } else if look_ahead.field("models").exists() {
             loaders.prefetch_model_grants(usernames()).await?;
         }

@@ -130,7 +130,7 @@ pub async fn lock_enabled_admins(tx: &mut WriteTx) -> AppResult<Vec<String>> {
 
 /// A user as the permission check needs it: role, state, and groups with permissions.
 #[derive(Debug, Clone)]
-pub struct Access {
+pub struct UserWithGroups {
     pub username: String,
     pub email: Option<String>,
     pub full_name: Option<String>,
@@ -141,7 +141,7 @@ pub struct Access {
     pub groups: Arc<Vec<GroupRow>>,
 }
 
-impl Access {
+impl UserWithGroups {
     /// Every permission of every group the user is in.
     pub fn permissions(&self) -> Vec<Permission> {
         self.groups.iter().flat_map(|g| g.permissions.iter().cloned()).collect()
@@ -153,7 +153,7 @@ impl Access {
 const MAX_LISTED_USERS: usize = 1000;
 
 /// The permissions by which a user may read models (MODEL, with GET or ANY), and
-/// its role: all that `User.models` needs, much less than its whole [`Access`].
+/// its role: all that `User.models` needs, much less than its whole [`UserWithGroups`].
 #[derive(Debug, Clone)]
 pub struct ModelGrants {
     pub role: Role,
@@ -253,14 +253,14 @@ impl GroupsCache {
     }
 }
 
-/// One user's [`Access`] for authenticating a request, in one statement: its row with
+/// One user's [`UserWithGroups`] for authenticating a request, in one statement: its row with
 /// the current access version, and its groups' rows only when `cache` does not hold
 /// them at that version.
-pub async fn find_access_cached(
+pub async fn find_with_groups_cached(
     conn: &mut AnyConnection,
     username: &str,
     cache: &GroupsCache,
-) -> AppResult<Option<Access>> {
+) -> AppResult<Option<UserWithGroups>> {
     let cached = cache.get(username);
     let rows = sqlx::query(
         "SELECT u.username, u.email, u.full_name, u.role, u.disabled, u.token_version, v.version, \
@@ -295,16 +295,16 @@ pub async fn find_access_cached(
             groups
         }
     };
-    access_row(user, username.to_owned(), groups).map(Some)
+    user_with_groups_row(user, username.to_owned(), groups).map(Some)
 }
 
-/// One user's [`Access`].
-pub async fn find_access(conn: &mut AnyConnection, username: &str) -> AppResult<Option<Access>> {
-    Ok(access(conn, &[username.to_owned()]).await?.remove(username))
+/// One user's [`UserWithGroups`].
+pub async fn find_with_groups(conn: &mut AnyConnection, username: &str) -> AppResult<Option<UserWithGroups>> {
+    Ok(with_groups(conn, &[username.to_owned()]).await?.remove(username))
 }
 
-/// The [`Access`] of each of `usernames` that exists, in one statement.
-pub async fn access(conn: &mut AnyConnection, usernames: &[String]) -> AppResult<HashMap<String, Access>> {
+/// The [`UserWithGroups`] of each of `usernames` that exists, in one statement.
+pub async fn with_groups(conn: &mut AnyConnection, usernames: &[String]) -> AppResult<HashMap<String, UserWithGroups>> {
     if usernames.is_empty() {
         return Ok(HashMap::new());
     }
@@ -322,7 +322,7 @@ pub async fn access(conn: &mut AnyConnection, usernames: &[String]) -> AppResult
     let query = bind_usernames_twice(sqlx::query(sqlx::AssertSqlSafe(sql)), usernames, !user_filter.is_empty());
     let rows = query.fetch_all(conn).await?;
     let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
-    let mut found: HashMap<String, Access> = HashMap::new();
+    let mut found: HashMap<String, UserWithGroups> = HashMap::new();
     let mut groups: HashMap<String, BTreeMap<String, Vec<Permission>>> = HashMap::new();
     for row in &rows {
         let username: String = row.try_get("username")?;
@@ -334,20 +334,20 @@ pub async fn access(conn: &mut AnyConnection, usernames: &[String]) -> AppResult
                 groups.entry(username).or_default().entry(group).or_default().extend(joined_permission(row)?)
             }
             None => {
-                found.insert(username.clone(), access_row(row, username, Arc::default())?);
+                found.insert(username.clone(), user_with_groups_row(row, username, Arc::default())?);
             }
         }
     }
-    for (username, access) in &mut found {
-        access.groups = group_rows(groups.remove(username).unwrap_or_default());
+    for (username, user) in &mut found {
+        user.groups = group_rows(groups.remove(username).unwrap_or_default());
     }
     Ok(found)
 }
 
-/// An [`Access`] from a user's own row (its columns as `access` and
-/// `find_access_cached` select them) and its groups.
-fn access_row(row: &AnyRow, username: String, groups: Arc<Vec<GroupRow>>) -> AppResult<Access> {
-    Ok(Access {
+/// An [`UserWithGroups`] from a user's own row (its columns as `access` and
+/// `find_with_groups_cached` select them) and its groups.
+fn user_with_groups_row(row: &AnyRow, username: String, groups: Arc<Vec<GroupRow>>) -> AppResult<UserWithGroups> {
+    Ok(UserWithGroups {
         username,
         email: row.try_get("email")?,
         full_name: row.try_get("full_name")?,
@@ -358,7 +358,7 @@ fn access_row(row: &AnyRow, username: String, groups: Arc<Vec<GroupRow>>) -> App
     })
 }
 
-/// Groups with their permissions, by name, as the sorted list an [`Access`] holds.
+/// Groups with their permissions, by name, as the sorted list an [`UserWithGroups`] holds.
 fn group_rows(by_name: BTreeMap<String, Vec<Permission>>) -> Arc<Vec<GroupRow>> {
     Arc::new(by_name.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect())
 }
