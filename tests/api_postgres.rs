@@ -15,6 +15,8 @@ mod groups;
 mod hardening;
 #[path = "api/helpers.rs"]
 mod helpers;
+#[path = "api/hostile_documents.rs"]
+mod hostile_documents;
 #[path = "api/http.rs"]
 mod http;
 #[path = "api/models.rs"]

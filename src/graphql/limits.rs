@@ -1,6 +1,7 @@
 //! Checks on a request before anything runs: caps on aliases and root fields, at
 //! most one `login` per document, and no control character in any string input
-//! (RULES §5), whether written inline or sent as a variable. A refused request
+//! (RULES §5), whether written inline, sent as a variable or given as a variable's
+//! default value. A refused request
 //! executes nothing. (A check before execution rather than a schema extension: an
 //! extension would put every field of every response through its hooks.)
 
@@ -63,6 +64,10 @@ impl DocumentLimits {
             return Err(refuse(format!("at most {} aliases per document", self.max_aliases)));
         }
         for (_, operation) in document.operations.iter() {
+            let defaults = operation.node.variable_definitions.iter().filter_map(|v| v.node.default_value.as_ref());
+            if defaults.into_iter().any(|default| has_control_char(&default.node)) {
+                return Err(refuse("variable default values must not contain control characters"));
+            }
             let mut root_fields = Vec::new();
             root_fields_of(document, &operation.node.selection_set.node, &mut HashSet::new(), &mut root_fields);
             if root_fields.len() > self.max_root_fields {

@@ -6,13 +6,13 @@ pub mod guards;
 pub mod limits;
 pub mod loaders;
 pub mod models;
+mod nulls;
 pub mod types;
 pub mod users;
 
-use std::collections::HashSet;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Name, PathSegment, Schema, SchemaBuilder, Value};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder, Value};
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult, assign_codes};
@@ -116,11 +116,18 @@ impl Api {
         // until the answer is serialized and freed, so that a burst of them queues
         // instead of multiplying memory.
         let mut turn = None;
+        // The text, for null propagation when a field fails; the executor needs only
+        // the parsed document, which the checks left in the request.
+        let mut text = None;
+        let operation_name = request.operation_name.clone();
         let mut response = match checked {
             Ok(()) => {
                 if lists_every_user(&mut request) {
                     // The semaphore is never closed: acquiring cannot fail.
                     turn = self.listings.acquire().await.ok().map(|permit| ListingTurn { _permit: permit });
+                }
+                if request.parsed_query().is_ok() {
+                    text = Some(std::mem::take(&mut request.query));
                 }
                 let loaders = loaders::Loaders::new(&self.state.db);
                 self.schema.execute(request.data(context).data(loaders)).await
@@ -128,7 +135,11 @@ impl Api {
             Err(refused) => async_graphql::Response::from_errors(vec![refused]),
         };
         assign_codes(&mut response.errors, &request_id);
-        null_failed_fields(&mut response);
+        if response.errors.iter().any(|e| !e.path.is_empty())
+            && let Some(document) = text.and_then(|text| async_graphql::parser::parse_query(text).ok())
+        {
+            nulls::propagate(&mut response, &document, operation_name.as_deref());
+        }
         let outcome = match response.errors.first().and_then(|e| e.extensions.as_ref()?.get("code")) {
             None => "ok",
             Some(Value::String(code)) => code.as_str(),
@@ -177,67 +188,6 @@ fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// async-graphql leaves a failed field out of its parent object, and answers
-/// `data: null` when every root field failed. GraphQL says a failed nullable field is
-/// null (`user(username:)` is "null with a NOT_FOUND error") and a failed non-null
-/// root field nulls `data`. Puts that right.
-fn null_failed_fields(response: &mut async_graphql::Response) {
-    let failed_root_fields: Vec<&str> = response
-        .errors
-        .iter()
-        .filter_map(|e| match e.path.as_slice() {
-            [PathSegment::Field(name)] => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
-    if !failed_root_fields.is_empty() {
-        let nullable = nullable_root_fields();
-        if failed_root_fields.iter().any(|f| !nullable.contains(*f)) {
-            response.data = Value::Null;
-            return;
-        }
-        if response.data == Value::Null {
-            response.data = Value::Object(Default::default());
-        }
-    }
-    for error in &response.errors {
-        let Some((PathSegment::Field(last), parents)) = error.path.split_last() else { continue };
-        if let Some(Value::Object(map)) = descend(&mut response.data, parents) {
-            map.entry(Name::new(last)).or_insert(Value::Null);
-        }
-    }
-}
-
-/// The root fields (of Query and Mutation) whose type is nullable, read once from the SDL.
-fn nullable_root_fields() -> &'static HashSet<String> {
-    static FIELDS: LazyLock<HashSet<String>> = LazyLock::new(|| {
-        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
-        let document = async_graphql::parser::parse_schema(crate::schema_sdl()).expect("our own SDL parses");
-        let mut fields = HashSet::new();
-        for definition in document.definitions {
-            let TypeSystemDefinition::Type(ty) = definition else { continue };
-            let (name, TypeKind::Object(object)) = (ty.node.name.node.as_str(), &ty.node.kind) else { continue };
-            if name == "Query" || name == "Mutation" {
-                fields.extend(
-                    object.fields.iter().filter(|f| f.node.ty.node.nullable).map(|f| f.node.name.node.to_string()),
-                );
-            }
-        }
-        fields
-    });
-    &FIELDS
-}
-
-fn descend<'a>(node: &'a mut Value, path: &[PathSegment]) -> Option<&'a mut Value> {
-    let Some((first, rest)) = path.split_first() else { return Some(node) };
-    let child = match (node, first) {
-        (Value::Object(map), PathSegment::Field(name)) => map.get_mut(name.as_str())?,
-        (Value::List(items), PathSegment::Index(i)) => items.get_mut(*i)?,
-        _ => return None,
-    };
-    descend(child, rest)
 }
 
 /// The database of a mutation about to write: this request's cached reads are

@@ -8,6 +8,7 @@ mod cors;
 mod groups;
 mod hardening;
 mod helpers;
+mod hostile_documents;
 mod http;
 mod models;
 mod operations;

@@ -1,0 +1,55 @@
+//! Documents composed to hurt (issue 12): control characters hidden in variable
+//! defaults (RULES §5), and failures under aliases and fragments, which must null
+//! only what GraphQL's null propagation says.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, code};
+
+#[tokio::test]
+async fn a_control_character_in_a_variable_default_is_bad_user_input_and_nothing_runs() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for query in [
+        "query($n: String! = \"a\\u0000b\") { user(username: $n) { username } }",
+        "query($n: String = \"a\\u001fb\") { user(username: $n) { username } }",
+        "mutation($e: String = \"x\\u007f@y\") { editUser(input: {username: \"me\", email: $e}) { username } }",
+    ] {
+        let body = app.gql(Some(&admin), query, json!({})).await;
+        assert_eq!(code(&body), Some("BAD_USER_INPUT"), "{query}: {body}");
+        assert!(body.get("data").is_none(), "a request error runs nothing: {body}");
+    }
+    let me = app.gql(Some(&admin), "{ me { email } }", json!({})).await;
+    assert!(me["data"]["me"]["email"].is_null(), "{me}");
+}
+
+#[tokio::test]
+async fn an_aliased_nullable_failure_nulls_only_its_own_field() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let body =
+        app.gql(Some(&admin), "{ a: me { username } b: user(username: \"nobody\") { username } }", json!({})).await;
+    assert_eq!(body["data"], json!({ "a": { "username": "admin" }, "b": null }), "{body}");
+    assert_eq!(body["errors"][0]["path"], json!(["b"]), "{body}");
+    assert_eq!(code(&body), Some("NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn a_nullable_failure_inside_a_fragment_nulls_only_its_own_field() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let query = "query { ...Both } fragment Both on Query { me { username } gone: model(id: \"nope\") { id } }";
+    let body = app.gql(Some(&admin), query, json!({})).await;
+    assert_eq!(body["data"], json!({ "me": { "username": "admin" }, "gone": null }), "{body}");
+    assert_eq!(code(&body), Some("NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn an_aliased_non_null_failure_nulls_the_whole_answer() {
+    let app = TestApp::spawn().await;
+    let token = app.regular_user("plain").await;
+    let body = app.gql(Some(&token), "{ mine: me { username } everyone: users { username } }", json!({})).await;
+    assert_eq!(body["data"], json!(null), "users is non-null: its failure reaches data: {body}");
+    assert_eq!(body["errors"][0]["path"], json!(["everyone"]), "{body}");
+    assert_eq!(code(&body), Some("FORBIDDEN"));
+}
