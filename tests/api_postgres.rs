@@ -5,7 +5,7 @@
 
 const DATABASE: helpers::Database = helpers::Database::Postgres;
 
-#[path = "api/helpers.rs"]
+#[path = "api/helpers/mod.rs"]
 mod helpers;
 #[path = "api/suite.rs"]
 mod suite;

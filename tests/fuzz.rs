@@ -1,7 +1,7 @@
 //! Property tests over the GraphQL request entry point and the validators: no input
 //! makes the server panic or answer 5xx, and the validators agree with their rules.
 
-#[path = "api/helpers.rs"]
+#[path = "api/helpers/mod.rs"]
 #[allow(dead_code)]
 mod helpers;
 

@@ -1,7 +1,7 @@
 //! How many SQL statements one request costs, counted from sqlx's own statement log
 //! (target `sqlx::query`). Its own test binary: the counter is process-wide.
 
-#[path = "api/helpers.rs"]
+#[path = "api/helpers/mod.rs"]
 #[allow(dead_code)]
 mod helpers;
 

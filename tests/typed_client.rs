@@ -1,6 +1,6 @@
 //! The typed example client (`examples/typed_client`) against a live server.
 
-#[path = "api/helpers.rs"]
+#[path = "api/helpers/mod.rs"]
 #[allow(dead_code)]
 mod helpers;
 
