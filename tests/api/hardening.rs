@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, code, password_of};
+use crate::helpers::{TestApp, code, password_of, server_command};
 
 const CREATE_BOB: &str = "mutation { createUser(input: {username: \"bob\", password: \"bob-password\"}) { username } }";
 
@@ -355,7 +355,7 @@ async fn a_bad_token_is_never_echoed_back() {
 
 #[tokio::test]
 async fn the_server_refuses_to_start_with_a_jwt_secret_under_32_bytes() {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_mlte-graphql"))
+    let output = server_command()
         .env("MLTE_JWT_SECRET", "x".repeat(31))
         .env("DATABASE_URL", "sqlite::memory:")
         .output()

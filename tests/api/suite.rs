@@ -3,6 +3,7 @@
 //! and returns early on the other.
 
 mod cors;
+mod environment;
 mod groups;
 mod hardening;
 mod http;

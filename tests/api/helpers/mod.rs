@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 pub mod postgres;
+mod process;
+
+pub use process::*;
 
 /// The bootstrap admin's password in every test app.
 pub const ADMIN_PASSWORD: &str = "admin-password";
@@ -66,7 +69,7 @@ impl TestApp {
     /// Runs `mlte-graphql serve` on a free port and waits for it to say where it listens.
     async fn start_process_with_env(config: Config, dir: Arc<TempDir>, env: &[(&str, &str)]) -> TestApp {
         use tokio::io::{AsyncBufReadExt, BufReader};
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mlte-graphql"))
+        let mut child = server_command()
             .arg("serve")
             .env("DATABASE_URL", &config.database_url)
             .env("MLTE_LISTEN", "127.0.0.1:0")
