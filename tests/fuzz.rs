@@ -2,7 +2,7 @@
 //! makes the server panic or answer 5xx, and the validators agree with their rules.
 
 #[path = "api/helpers/mod.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)] // this binary uses a few of the helpers
 mod helpers;
 
 const DATABASE: helpers::Database = helpers::Database::Sqlite;

@@ -2,7 +2,7 @@
 //! (target `sqlx::query`). Its own test binary: the counter is process-wide.
 
 #[path = "api/helpers/mod.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)] // this binary uses a few of the helpers
 mod helpers;
 
 const DATABASE: helpers::Database = helpers::Database::Sqlite;

@@ -3,74 +3,13 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code, password_of, permission_tuples};
-
-const USER_FIELDS: &str = "username email fullName disabled role groups { name }";
-
-/// MLTE's 15 groups without id, sorted by name.
-const DEFAULT_GROUPS: [&str; 15] = [
-    "create-catalog",
-    "create-custom_list",
-    "create-group",
-    "create-model",
-    "create-user",
-    "edit-catalog",
-    "edit-custom_list",
-    "edit-group",
-    "edit-model",
-    "edit-user",
-    "read-catalog",
-    "read-custom_list",
-    "read-group",
-    "read-model",
-    "read-user",
-];
+use crate::helpers::{
+    GROUPS_WITHOUT_ID, TestApp, USER_FIELDS, all_group_names, assert_code, assert_ok, code, create_user, delete_user,
+    edit_user, groups_without_id_and_own_groups_of, new_regular_user_groups, password_of, query_me, query_user,
+    query_users, sorted_perms, try_login, usernames,
+};
 
 // ---------------------------------------------------------------- helpers
-
-async fn query_me(app: &TestApp, token: &str) -> Value {
-    app.gql(Some(token), &format!("{{ me {{ {USER_FIELDS} }} }}"), json!({})).await
-}
-
-async fn query_user(app: &TestApp, token: &str, username: &str) -> Value {
-    app.gql(
-        Some(token),
-        &format!("query($u: String!) {{ user(username: $u) {{ {USER_FIELDS} }} }}"),
-        json!({ "u": username }),
-    )
-    .await
-}
-
-async fn query_users(app: &TestApp, token: &str) -> Value {
-    app.gql(Some(token), &format!("{{ users {{ {USER_FIELDS} }} }}"), json!({})).await
-}
-
-async fn create(app: &TestApp, token: &str, input: Value) -> Value {
-    app.gql(
-        Some(token),
-        &format!("mutation($i: CreateUserInput!) {{ createUser(input: $i) {{ {USER_FIELDS} }} }}"),
-        json!({ "i": input }),
-    )
-    .await
-}
-
-async fn edit(app: &TestApp, token: &str, input: Value) -> Value {
-    app.gql(
-        Some(token),
-        &format!("mutation($i: EditUserInput!) {{ editUser(input: $i) {{ {USER_FIELDS} }} }}"),
-        json!({ "i": input }),
-    )
-    .await
-}
-
-async fn delete(app: &TestApp, token: &str, username: &str) -> Value {
-    app.gql(
-        Some(token),
-        &format!("mutation($u: String!) {{ deleteUser(username: $u) {{ {USER_FIELDS} }} }}"),
-        json!({ "u": username }),
-    )
-    .await
-}
 
 /// The user as the admin reads it (`null` when it does not exist).
 async fn read_back(app: &TestApp, admin: &str, username: &str) -> Value {
@@ -102,54 +41,9 @@ fn group_names(user: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The names of every group, as the admin sees them.
-async fn all_group_names(app: &TestApp, admin: &str) -> Vec<String> {
-    let body = app.gql(Some(admin), "{ groups { name } }", json!({})).await;
-    assert!(body["errors"].is_null(), "groups failed: {body}");
-    body["data"]["groups"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap().to_owned()).collect()
-}
-
-fn usernames(body: &Value) -> Vec<String> {
-    body["data"]["users"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no users in {body}"))
-        .iter()
-        .map(|u| u["username"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The groups a new REGULAR user `u` starts in, sorted by name (RULES §4).
-fn regular_defaults(u: &str) -> Vec<String> {
-    let mut names = vec![
-        "create-model".to_owned(),
-        "create-custom_list".to_owned(),
-        "edit-custom_list".to_owned(),
-        format!("edit-user-{u}"),
-        "read-custom_list".to_owned(),
-        format!("read-user-{u}"),
-    ];
-    names.sort();
-    names
-}
-
 /// Whether `login(username, password)` succeeds.
 async fn can_log_in(app: &TestApp, username: &str, password: &str) -> bool {
-    let body = app
-        .gql(
-            None,
-            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }",
-            json!({ "u": username, "p": password }),
-        )
-        .await;
-    body["data"]["login"]["accessToken"].is_string()
-}
-
-fn assert_ok(body: &Value, what: &str) {
-    assert!(body["errors"].is_null(), "{what} should succeed: {body}");
-}
-
-fn assert_code(body: &Value, expected: &str, what: &str) {
-    assert_eq!(code(body), Some(expected), "{what}: {body}");
+    try_login(app, username, password).await["data"]["login"]["accessToken"].is_string()
 }
 
 /// A REGULAR user in `groups` on top of its defaults, and its token.
@@ -180,19 +74,19 @@ async fn admin_reads_lists_creates_edits_and_deletes_any_user() {
     assert_ok(&users, "admin users");
     assert_eq!(usernames(&users), ["admin", "alice"]);
 
-    let created = create(&app, &admin, json!({ "username": "carol", "password": "carol-password" })).await;
+    let created = create_user(&app, &admin, json!({ "username": "carol", "password": "carol-password" })).await;
     assert_ok(&created, "admin createUser");
     assert_eq!(created["data"]["createUser"]["username"], "carol");
     assert_eq!(created["data"]["createUser"]["role"], "REGULAR");
     assert_eq!(created["data"]["createUser"]["disabled"], false);
     assert!(can_log_in(&app, "carol", "carol-password").await);
 
-    let edited = edit(&app, &admin, json!({ "username": "alice", "email": "alice@example.org" })).await;
+    let edited = edit_user(&app, &admin, json!({ "username": "alice", "email": "alice@example.org" })).await;
     assert_ok(&edited, "admin editUser");
     assert_eq!(edited["data"]["editUser"]["email"], "alice@example.org");
     assert_eq!(read_back(&app, &admin, "alice").await["email"], "alice@example.org");
 
-    let deleted = delete(&app, &admin, "carol").await;
+    let deleted = delete_user(&app, &admin, "carol").await;
     assert_ok(&deleted, "admin deleteUser");
     assert_eq!(deleted["data"]["deleteUser"]["username"], "carol");
     assert!(read_back(&app, &admin, "carol").await.is_null());
@@ -205,8 +99,8 @@ async fn admin_reading_a_missing_user_gets_not_found_and_null() {
     let body = query_user(&app, &admin, "nobody").await;
     assert_code(&body, "NOT_FOUND", "admin user(nobody)");
     assert!(body["data"]["user"].is_null(), "{body}");
-    assert_code(&edit(&app, &admin, json!({ "username": "nobody", "fullName": "X" })).await, "NOT_FOUND", "edit");
-    assert_code(&delete(&app, &admin, "nobody").await, "NOT_FOUND", "delete");
+    assert_code(&edit_user(&app, &admin, json!({ "username": "nobody", "fullName": "X" })).await, "NOT_FOUND", "edit");
+    assert_code(&delete_user(&app, &admin, "nobody").await, "NOT_FOUND", "delete");
 }
 
 #[tokio::test]
@@ -214,10 +108,10 @@ async fn admin_may_edit_and_delete_another_admin() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     app.create_user(&admin, json!({ "username": "root", "password": "root-password", "role": "ADMIN" })).await;
-    let edited = edit(&app, &admin, json!({ "username": "root", "fullName": "Root" })).await;
+    let edited = edit_user(&app, &admin, json!({ "username": "root", "fullName": "Root" })).await;
     assert_ok(&edited, "admin edits admin");
     assert_eq!(read_back(&app, &admin, "root").await["fullName"], "Root");
-    assert_ok(&delete(&app, &admin, "root").await, "admin deletes admin");
+    assert_ok(&delete_user(&app, &admin, "root").await, "admin deletes admin");
     assert!(read_back(&app, &admin, "root").await.is_null());
 }
 
@@ -264,23 +158,27 @@ async fn plain_regular_user_cannot_create_edit_or_delete_other_users() {
     let before = snapshot(&app, &admin).await;
 
     assert_code(
-        &create(&app, &bob, json!({ "username": "carol", "password": "carol-password" })).await,
+        &create_user(&app, &bob, json!({ "username": "carol", "password": "carol-password" })).await,
         "FORBIDDEN",
         "bob createUser",
     );
     assert_code(
-        &edit(&app, &bob, json!({ "username": "alice", "email": "evil@example.org" })).await,
+        &edit_user(&app, &bob, json!({ "username": "alice", "email": "evil@example.org" })).await,
         "FORBIDDEN",
         "bob editUser(alice)",
     );
     assert_code(
-        &edit(&app, &bob, json!({ "username": "alice", "password": "stolen-password" })).await,
+        &edit_user(&app, &bob, json!({ "username": "alice", "password": "stolen-password" })).await,
         "FORBIDDEN",
         "bob changes alice's password",
     );
-    assert_code(&edit(&app, &bob, json!({ "username": "admin", "fullName": "Pwned" })).await, "FORBIDDEN", "admin");
-    assert_code(&delete(&app, &bob, "alice").await, "FORBIDDEN", "bob deleteUser(alice)");
-    assert_code(&delete(&app, &bob, "admin").await, "FORBIDDEN", "bob deleteUser(admin)");
+    assert_code(
+        &edit_user(&app, &bob, json!({ "username": "admin", "fullName": "Pwned" })).await,
+        "FORBIDDEN",
+        "admin",
+    );
+    assert_code(&delete_user(&app, &bob, "alice").await, "FORBIDDEN", "bob deleteUser(alice)");
+    assert_code(&delete_user(&app, &bob, "admin").await, "FORBIDDEN", "bob deleteUser(admin)");
 
     assert_eq!(snapshot(&app, &admin).await, before, "denied mutations changed nothing");
     assert!(can_log_in(&app, "alice", &password_of("alice")).await);
@@ -292,7 +190,7 @@ async fn plain_regular_user_edits_its_own_profile() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let bob = app.regular_user("bob").await;
-    let body = edit(&app, &bob, json!({ "username": "bob", "email": "bob@example.org", "fullName": "Bob" })).await;
+    let body = edit_user(&app, &bob, json!({ "username": "bob", "email": "bob@example.org", "fullName": "Bob" })).await;
     assert_ok(&body, "bob edits bob");
     assert_eq!(body["data"]["editUser"]["email"], "bob@example.org");
     let stored = read_back(&app, &admin, "bob").await;
@@ -305,7 +203,7 @@ async fn regular_user_may_delete_itself_through_its_own_edit_group() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let bob = app.regular_user("bob").await;
-    let body = delete(&app, &bob, "bob").await;
+    let body = delete_user(&app, &bob, "bob").await;
     assert_ok(&body, "bob deletes bob");
     assert!(read_back(&app, &admin, "bob").await.is_null());
     assert_code(&query_me(&app, &bob).await, "UNAUTHENTICATED", "token of a deleted user");
@@ -342,12 +240,12 @@ async fn read_user_member_cannot_create_edit_or_delete_other_users() {
     let before = snapshot(&app, &admin).await;
 
     assert_code(
-        &create(&app, &reader, json!({ "username": "carol", "password": "carol-password" })).await,
+        &create_user(&app, &reader, json!({ "username": "carol", "password": "carol-password" })).await,
         "FORBIDDEN",
         "reader createUser",
     );
-    assert_code(&edit(&app, &reader, json!({ "username": "alice", "fullName": "A" })).await, "FORBIDDEN", "edit");
-    assert_code(&delete(&app, &reader, "alice").await, "FORBIDDEN", "reader deleteUser(alice)");
+    assert_code(&edit_user(&app, &reader, json!({ "username": "alice", "fullName": "A" })).await, "FORBIDDEN", "edit");
+    assert_code(&delete_user(&app, &reader, "alice").await, "FORBIDDEN", "reader deleteUser(alice)");
 
     assert_eq!(snapshot(&app, &admin).await, before, "denied mutations changed nothing");
 }
@@ -362,11 +260,11 @@ async fn edit_user_member_edits_and_deletes_regular_users() {
     app.regular_user("alice").await;
     app.regular_user("carol").await;
 
-    let body = edit(&app, &editor, json!({ "username": "alice", "fullName": "Alice A." })).await;
+    let body = edit_user(&app, &editor, json!({ "username": "alice", "fullName": "Alice A." })).await;
     assert_ok(&body, "editor editUser(alice)");
     assert_eq!(read_back(&app, &admin, "alice").await["fullName"], "Alice A.");
 
-    let body = delete(&app, &editor, "carol").await;
+    let body = delete_user(&app, &editor, "carol").await;
     assert_ok(&body, "editor deleteUser(carol)");
     assert_eq!(body["data"]["deleteUser"]["username"], "carol");
     assert!(read_back(&app, &admin, "carol").await.is_null());
@@ -384,7 +282,7 @@ async fn edit_user_member_cannot_read_list_or_create_users() {
     assert_code(&query_user(&app, &editor, "alice").await, "FORBIDDEN", "editor user(alice)");
     assert_code(&query_users(&app, &editor).await, "FORBIDDEN", "editor users");
     assert_code(
-        &create(&app, &editor, json!({ "username": "carol", "password": "carol-password" })).await,
+        &create_user(&app, &editor, json!({ "username": "carol", "password": "carol-password" })).await,
         "FORBIDDEN",
         "editor createUser",
     );
@@ -403,16 +301,16 @@ async fn edit_user_member_cannot_edit_or_delete_an_admin() {
 
     for target in ["admin", "root"] {
         assert_code(
-            &edit(&app, &editor, json!({ "username": target, "fullName": "Pwned" })).await,
+            &edit_user(&app, &editor, json!({ "username": target, "fullName": "Pwned" })).await,
             "FORBIDDEN",
             "editor edits an admin",
         );
         assert_code(
-            &edit(&app, &editor, json!({ "username": target, "password": "taken-over-password" })).await,
+            &edit_user(&app, &editor, json!({ "username": target, "password": "taken-over-password" })).await,
             "FORBIDDEN",
             "editor changes an admin's password",
         );
-        assert_code(&delete(&app, &editor, target).await, "FORBIDDEN", "editor deletes an admin");
+        assert_code(&delete_user(&app, &editor, target).await, "FORBIDDEN", "editor deletes an admin");
     }
 
     assert_eq!(snapshot(&app, &admin).await, before, "denied mutations changed nothing");
@@ -427,7 +325,7 @@ async fn create_user_member_creates_users_with_default_values() {
     let admin = app.admin().await;
     let creator = member_of(&app, "creator", &["create-user"]).await;
 
-    let body = create(
+    let body = create_user(
         &app,
         &creator,
         json!({ "username": "carol", "password": "carol-password", "email": "c@example.org", "fullName": "Carol" }),
@@ -438,17 +336,17 @@ async fn create_user_member_creates_users_with_default_values() {
     assert_eq!(stored["role"], "REGULAR");
     assert_eq!(stored["disabled"], false);
     assert_eq!(stored["email"], "c@example.org");
-    assert_eq!(group_names(&stored), regular_defaults("carol"));
+    assert_eq!(group_names(&stored), new_regular_user_groups("carol"));
 
     // Spelling the defaults out is not setting them to anything else.
-    let body = create(
+    let body = create_user(
         &app,
         &creator,
         json!({ "username": "dave", "password": "dave-password", "role": "REGULAR", "disabled": false, "groups": [] }),
     )
     .await;
     assert_ok(&body, "creator createUser with explicit defaults");
-    assert_eq!(group_names(&read_back(&app, &admin, "dave").await), regular_defaults("dave"));
+    assert_eq!(group_names(&read_back(&app, &admin, "dave").await), new_regular_user_groups("dave"));
 }
 
 #[tokio::test]
@@ -458,7 +356,7 @@ async fn create_user_member_cannot_read_edit_or_delete_users_even_those_it_creat
     let creator = member_of(&app, "creator", &["create-user"]).await;
     app.regular_user("alice").await;
     assert_ok(
-        &create(&app, &creator, json!({ "username": "carol", "password": "carol-password" })).await,
+        &create_user(&app, &creator, json!({ "username": "carol", "password": "carol-password" })).await,
         "creator createUser",
     );
     let before = snapshot(&app, &admin).await;
@@ -466,8 +364,12 @@ async fn create_user_member_cannot_read_edit_or_delete_users_even_those_it_creat
     assert_ok(&query_me(&app, &creator).await, "creator me");
     for target in ["alice", "carol"] {
         assert_code(&query_user(&app, &creator, target).await, "FORBIDDEN", "creator reads");
-        assert_code(&edit(&app, &creator, json!({ "username": target, "fullName": "X" })).await, "FORBIDDEN", "edit");
-        assert_code(&delete(&app, &creator, target).await, "FORBIDDEN", "creator deletes");
+        assert_code(
+            &edit_user(&app, &creator, json!({ "username": target, "fullName": "X" })).await,
+            "FORBIDDEN",
+            "edit",
+        );
+        assert_code(&delete_user(&app, &creator, target).await, "FORBIDDEN", "creator deletes");
     }
     assert_code(&query_users(&app, &creator).await, "FORBIDDEN", "creator users");
 
@@ -480,7 +382,7 @@ async fn creating_a_taken_username_is_already_exists() {
     let admin = app.admin().await;
     app.regular_user("alice").await;
     let before = snapshot(&app, &admin).await;
-    let body = create(&app, &admin, json!({ "username": "alice", "password": "another-password" })).await;
+    let body = create_user(&app, &admin, json!({ "username": "alice", "password": "another-password" })).await;
     assert_code(&body, "ALREADY_EXISTS", "createUser(alice) again");
     assert_eq!(snapshot(&app, &admin).await, before);
     assert!(can_log_in(&app, "alice", &password_of("alice")).await);
@@ -503,7 +405,7 @@ async fn only_admin_sets_role_groups_or_disabled_on_create_user() {
     ] {
         let mut input = json!({ "username": "carol", "password": "carol-password" });
         input[field] = value.clone();
-        let body = create(&app, &creator, input).await;
+        let body = create_user(&app, &creator, input).await;
         assert_code(&body, "FORBIDDEN", &format!("creator createUser with {field} = {value}"));
     }
 
@@ -516,24 +418,26 @@ async fn admin_creates_users_with_role_groups_and_disabled() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
 
-    let body = create(&app, &admin, json!({ "username": "root", "password": "root-password", "role": "ADMIN" })).await;
+    let body =
+        create_user(&app, &admin, json!({ "username": "root", "password": "root-password", "role": "ADMIN" })).await;
     assert_ok(&body, "admin creates an admin");
     assert_eq!(read_back(&app, &admin, "root").await["role"], "ADMIN");
     let root = app.login("root", "root-password").await;
     assert_ok(&query_users(&app, &root).await, "the new admin lists users");
 
-    let body = create(&app, &admin, json!({ "username": "off", "password": "off-password", "disabled": true })).await;
+    let body =
+        create_user(&app, &admin, json!({ "username": "off", "password": "off-password", "disabled": true })).await;
     assert_ok(&body, "admin creates a disabled user");
     assert_eq!(read_back(&app, &admin, "off").await["disabled"], true);
 
-    let body = create(
+    let body = create_user(
         &app,
         &admin,
         json!({ "username": "reader", "password": "reader-password", "groups": ["read-user", "edit-model"] }),
     )
     .await;
     assert_ok(&body, "admin creates a user with extra groups");
-    let mut expected = regular_defaults("reader");
+    let mut expected = new_regular_user_groups("reader");
     expected.extend(["read-user".to_owned(), "edit-model".to_owned()]);
     expected.sort();
     assert_eq!(group_names(&read_back(&app, &admin, "reader").await), expected);
@@ -549,10 +453,10 @@ async fn regular_user_cannot_promote_itself_to_admin() {
     let before = snapshot(&app, &admin).await;
 
     for username in ["bob", "me"] {
-        let body = edit(&app, &bob, json!({ "username": username, "role": "ADMIN" })).await;
+        let body = edit_user(&app, &bob, json!({ "username": username, "role": "ADMIN" })).await;
         assert_code(&body, "FORBIDDEN", &format!("bob promotes {username}"));
         // Not even slipped in beside an allowed change.
-        let body = edit(&app, &bob, json!({ "username": username, "role": "ADMIN", "fullName": "Boss" })).await;
+        let body = edit_user(&app, &bob, json!({ "username": username, "role": "ADMIN", "fullName": "Boss" })).await;
         assert_code(&body, "FORBIDDEN", "bob promotes itself while editing its name");
     }
 
@@ -567,7 +471,7 @@ async fn regular_user_cannot_change_its_own_groups_or_disable_itself() {
     let bob = app.regular_user("bob").await;
     let before = snapshot(&app, &admin).await;
 
-    let mut more = regular_defaults("bob");
+    let mut more = new_regular_user_groups("bob");
     more.push("read-user".to_owned());
     let attempts = [
         json!({ "username": "bob", "groups": more }),
@@ -576,7 +480,7 @@ async fn regular_user_cannot_change_its_own_groups_or_disable_itself() {
         json!({ "username": "bob", "disabled": true }),
     ];
     for input in attempts {
-        assert_code(&edit(&app, &bob, input.clone()).await, "FORBIDDEN", &format!("bob editUser {input}"));
+        assert_code(&edit_user(&app, &bob, input.clone()).await, "FORBIDDEN", &format!("bob editUser {input}"));
     }
 
     assert_eq!(snapshot(&app, &admin).await, before, "nothing changed");
@@ -601,7 +505,7 @@ async fn edit_user_member_cannot_change_role_groups_or_disabled_of_others() {
         json!({ "username": "me", "groups": ["read-user"] }),
     ];
     for input in attempts {
-        assert_code(&edit(&app, &editor, input.clone()).await, "FORBIDDEN", &format!("editor editUser {input}"));
+        assert_code(&edit_user(&app, &editor, input.clone()).await, "FORBIDDEN", &format!("editor editUser {input}"));
     }
 
     assert_eq!(snapshot(&app, &admin).await, before, "nothing changed");
@@ -613,23 +517,23 @@ async fn admin_changes_role_groups_and_disabled_on_edit_user() {
     let admin = app.admin().await;
     let bob = app.regular_user("bob").await;
 
-    let body = edit(&app, &admin, json!({ "username": "bob", "groups": ["read-user", "read-model"] })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "bob", "groups": ["read-user", "read-model"] })).await;
     assert_ok(&body, "admin replaces bob's groups");
     assert_eq!(group_names(&read_back(&app, &admin, "bob").await), ["read-model", "read-user"]);
     assert_ok(&query_users(&app, &bob).await, "bob now lists users");
 
-    let body = edit(&app, &admin, json!({ "username": "bob", "disabled": true })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "bob", "disabled": true })).await;
     assert_ok(&body, "admin disables bob");
     assert_eq!(read_back(&app, &admin, "bob").await["disabled"], true);
     assert_code(&query_me(&app, &bob).await, "FORBIDDEN", "a disabled user's token");
 
-    let body = edit(&app, &admin, json!({ "username": "bob", "disabled": false, "role": "ADMIN" })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "bob", "disabled": false, "role": "ADMIN" })).await;
     assert_ok(&body, "admin enables and promotes bob");
     let stored = read_back(&app, &admin, "bob").await;
     assert_eq!(stored["disabled"], false);
     assert_eq!(stored["role"], "ADMIN");
     let bob = app.login("bob", &password_of("bob")).await;
-    assert_ok(&delete(&app, &bob, "admin").await, "bob, now ADMIN, may delete the other admin");
+    assert_ok(&delete_user(&app, &bob, "admin").await, "bob, now ADMIN, may delete the other admin");
 }
 
 // ---------------------------------------------------------------- §3: own password
@@ -642,7 +546,7 @@ async fn non_admin_changing_its_own_password_without_current_password_is_refused
     let before = snapshot(&app, &admin).await;
 
     for username in ["bob", "me"] {
-        let body = edit(&app, &bob, json!({ "username": username, "password": "brand-new-password" })).await;
+        let body = edit_user(&app, &bob, json!({ "username": username, "password": "brand-new-password" })).await;
         let refused = code(&body);
         assert!(
             refused == Some("FORBIDDEN") || refused == Some("BAD_USER_INPUT"),
@@ -663,7 +567,7 @@ async fn non_admin_changing_its_own_password_with_a_wrong_current_password_is_re
     let bob = app.regular_user("bob").await;
     let before = snapshot(&app, &admin).await;
 
-    let body = edit(
+    let body = edit_user(
         &app,
         &bob,
         json!({ "username": "me", "password": "brand-new-password", "currentPassword": "not-bobs-password" }),
@@ -683,7 +587,7 @@ async fn non_admin_changes_its_own_password_with_the_right_current_password_and_
     let app = TestApp::spawn().await;
     let bob = app.regular_user("bob").await;
 
-    let body = edit(
+    let body = edit_user(
         &app,
         &bob,
         json!({ "username": "bob", "password": "brand-new-password", "currentPassword": password_of("bob") }),
@@ -704,7 +608,7 @@ async fn admin_sets_a_regular_users_password_without_current_password() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let bob = app.regular_user("bob").await;
-    assert_ok(&edit(&app, &admin, json!({ "username": "bob", "password": "reset-password" })).await, "reset");
+    assert_ok(&edit_user(&app, &admin, json!({ "username": "bob", "password": "reset-password" })).await, "reset");
     assert_code(&query_me(&app, &bob).await, "UNAUTHENTICATED", "bob's token before the reset");
     assert!(can_log_in(&app, "bob", "reset-password").await);
 }
@@ -718,14 +622,14 @@ async fn last_enabled_admin_cannot_be_deleted_disabled_or_demoted() {
     let before = snapshot(&app, &admin).await;
 
     for username in ["admin", "me"] {
-        assert_code(&delete(&app, &admin, username).await, "BAD_USER_INPUT", "delete the last admin");
+        assert_code(&delete_user(&app, &admin, username).await, "BAD_USER_INPUT", "delete the last admin");
         assert_code(
-            &edit(&app, &admin, json!({ "username": username, "disabled": true })).await,
+            &edit_user(&app, &admin, json!({ "username": username, "disabled": true })).await,
             "BAD_USER_INPUT",
             "disable the last admin",
         );
         assert_code(
-            &edit(&app, &admin, json!({ "username": username, "role": "REGULAR" })).await,
+            &edit_user(&app, &admin, json!({ "username": username, "role": "REGULAR" })).await,
             "BAD_USER_INPUT",
             "demote the last admin",
         );
@@ -746,21 +650,21 @@ async fn a_disabled_second_admin_does_not_save_the_last_enabled_one() {
     .await;
     let before = snapshot(&app, &admin).await;
 
-    assert_code(&delete(&app, &admin, "admin").await, "BAD_USER_INPUT", "delete the last enabled admin");
+    assert_code(&delete_user(&app, &admin, "admin").await, "BAD_USER_INPUT", "delete the last enabled admin");
     assert_code(
-        &edit(&app, &admin, json!({ "username": "admin", "disabled": true })).await,
+        &edit_user(&app, &admin, json!({ "username": "admin", "disabled": true })).await,
         "BAD_USER_INPUT",
         "disable the last enabled admin",
     );
     assert_code(
-        &edit(&app, &admin, json!({ "username": "admin", "role": "REGULAR" })).await,
+        &edit_user(&app, &admin, json!({ "username": "admin", "role": "REGULAR" })).await,
         "BAD_USER_INPUT",
         "demote the last enabled admin",
     );
     assert_eq!(snapshot(&app, &admin).await, before, "nothing changed");
 
     // The disabled one is no last enabled ADMIN: it may go.
-    assert_ok(&delete(&app, &admin, "root").await, "delete a disabled admin");
+    assert_ok(&delete_user(&app, &admin, "root").await, "delete a disabled admin");
 }
 
 #[tokio::test]
@@ -769,30 +673,30 @@ async fn with_a_second_enabled_admin_an_admin_can_be_disabled_demoted_and_delete
     let admin = app.admin().await;
     app.create_user(&admin, json!({ "username": "root", "password": "root-password", "role": "ADMIN" })).await;
 
-    let body = edit(&app, &admin, json!({ "username": "root", "disabled": true })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "root", "disabled": true })).await;
     assert_ok(&body, "disable root");
     assert_eq!(read_back(&app, &admin, "root").await["disabled"], true);
     // root disabled: admin is the last enabled one again.
-    assert_code(&delete(&app, &admin, "me").await, "BAD_USER_INPUT", "delete the last enabled admin");
-    assert_ok(&edit(&app, &admin, json!({ "username": "root", "disabled": false })).await, "enable root");
+    assert_code(&delete_user(&app, &admin, "me").await, "BAD_USER_INPUT", "delete the last enabled admin");
+    assert_ok(&edit_user(&app, &admin, json!({ "username": "root", "disabled": false })).await, "enable root");
 
-    let body = edit(&app, &admin, json!({ "username": "root", "role": "REGULAR" })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "root", "role": "REGULAR" })).await;
     assert_ok(&body, "demote root");
     assert_eq!(read_back(&app, &admin, "root").await["role"], "REGULAR");
-    assert_ok(&edit(&app, &admin, json!({ "username": "root", "role": "ADMIN" })).await, "promote root again");
+    assert_ok(&edit_user(&app, &admin, json!({ "username": "root", "role": "ADMIN" })).await, "promote root again");
 
     // An admin may demote or delete itself while another admin remains enabled.
     let root = app.login("root", "root-password").await;
-    assert_ok(&edit(&app, &root, json!({ "username": "me", "role": "REGULAR" })).await, "root demotes itself");
+    assert_ok(&edit_user(&app, &root, json!({ "username": "me", "role": "REGULAR" })).await, "root demotes itself");
     assert_eq!(read_back(&app, &admin, "root").await["role"], "REGULAR");
-    assert_ok(&edit(&app, &admin, json!({ "username": "root", "role": "ADMIN" })).await, "promote root again");
+    assert_ok(&edit_user(&app, &admin, json!({ "username": "root", "role": "ADMIN" })).await, "promote root again");
 
     let root = app.login("root", "root-password").await;
-    let body = delete(&app, &root, "admin").await;
+    let body = delete_user(&app, &root, "admin").await;
     assert_ok(&body, "root deletes the other admin");
     assert_eq!(body["data"]["deleteUser"]["role"], "ADMIN");
     assert!(read_back(&app, &root, "admin").await.is_null());
-    assert_code(&delete(&app, &root, "root").await, "BAD_USER_INPUT", "root is now the last enabled admin");
+    assert_code(&delete_user(&app, &root, "root").await, "BAD_USER_INPUT", "root is now the last enabled admin");
 }
 
 // ---------------------------------------------------------------- §4: default groups
@@ -801,7 +705,7 @@ async fn with_a_second_enabled_admin_an_admin_can_be_disabled_demoted_and_delete
 async fn new_database_holds_exactly_the_fifteen_default_groups() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    assert_eq!(all_group_names(&app, &admin).await, DEFAULT_GROUPS);
+    assert_eq!(all_group_names(&app, &admin).await, GROUPS_WITHOUT_ID);
 }
 
 #[tokio::test]
@@ -821,10 +725,7 @@ async fn new_regular_user_is_in_exactly_the_default_groups_sorted_by_name() {
     assert_eq!(group_names(&read_back(&app, &admin, "bob").await), expected);
     assert_eq!(group_names(&query_me(&app, &bob).await["data"]["me"]), expected);
 
-    let mut all = DEFAULT_GROUPS.map(str::to_owned).to_vec();
-    all.extend(["edit-user-bob".to_owned(), "read-user-bob".to_owned()]);
-    all.sort();
-    assert_eq!(all_group_names(&app, &admin).await, all);
+    assert_eq!(all_group_names(&app, &admin).await, groups_without_id_and_own_groups_of(&["bob"]));
 }
 
 #[tokio::test]
@@ -833,7 +734,7 @@ async fn own_user_groups_grant_read_and_edit_of_that_user_only() {
     let admin = app.admin().await;
     app.regular_user("bob").await;
 
-    let permissions = |body: &Value| permission_tuples(&body["data"]["group"]);
+    let permissions = |body: &Value| sorted_perms(&body["data"]["group"]["permissions"]);
     let query = "query($n: String!) { group(name: $n) { name permissions { resourceType resourceId method } } }";
     let read = app.gql(Some(&admin), query, json!({ "n": "read-user-bob" })).await;
     assert_eq!(permissions(&read), [("USER".to_owned(), Some("bob".to_owned()), "GET".to_owned())]);
@@ -853,12 +754,13 @@ async fn own_user_groups_grant_read_and_edit_of_that_user_only() {
 async fn admin_created_with_role_admin_is_in_no_group() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let body = create(&app, &admin, json!({ "username": "root", "password": "root-password", "role": "ADMIN" })).await;
+    let body =
+        create_user(&app, &admin, json!({ "username": "root", "password": "root-password", "role": "ADMIN" })).await;
     assert_ok(&body, "create root");
     assert_eq!(body["data"]["createUser"]["groups"], json!([]));
     assert_eq!(read_back(&app, &admin, "root").await["groups"], json!([]));
     assert_eq!(read_back(&app, &admin, "admin").await["groups"], json!([]), "the bootstrap admin");
-    assert_eq!(all_group_names(&app, &admin).await, DEFAULT_GROUPS, "no group made for an admin");
+    assert_eq!(all_group_names(&app, &admin).await, GROUPS_WITHOUT_ID, "no group made for an admin");
 }
 
 #[tokio::test]
@@ -868,16 +770,13 @@ async fn delete_user_removes_its_own_read_and_edit_groups() {
     app.regular_user("bob").await;
     app.regular_user("alice").await;
 
-    assert_ok(&delete(&app, &admin, "bob").await, "delete bob");
-    let mut expected = DEFAULT_GROUPS.map(str::to_owned).to_vec();
-    expected.extend(["edit-user-alice".to_owned(), "read-user-alice".to_owned()]);
-    expected.sort();
-    assert_eq!(all_group_names(&app, &admin).await, expected);
-    assert_eq!(group_names(&read_back(&app, &admin, "alice").await), regular_defaults("alice"));
+    assert_ok(&delete_user(&app, &admin, "bob").await, "delete bob");
+    assert_eq!(all_group_names(&app, &admin).await, groups_without_id_and_own_groups_of(&["alice"]));
+    assert_eq!(group_names(&read_back(&app, &admin, "alice").await), new_regular_user_groups("alice"));
 
     // A re-created bob starts afresh, with groups of its own.
     let bob = app.regular_user("bob").await;
-    assert_eq!(group_names(&query_me(&app, &bob).await["data"]["me"]), regular_defaults("bob"));
+    assert_eq!(group_names(&query_me(&app, &bob).await["data"]["me"]), new_regular_user_groups("bob"));
 }
 
 #[tokio::test]
@@ -898,25 +797,25 @@ async fn users_a_dash_b_and_a_triple_underscore_b_cannot_reach_each_other() {
             let what = format!("{me} (created {}) reaching {other}", if me == first { "first" } else { "second" });
             assert_code(&query_user(&app, token, other).await, "FORBIDDEN", &format!("{what}: user"));
             assert_code(
-                &edit(&app, token, json!({ "username": other, "fullName": "Hijacked" })).await,
+                &edit_user(&app, token, json!({ "username": other, "fullName": "Hijacked" })).await,
                 "FORBIDDEN",
                 &format!("{what}: editUser"),
             );
             assert_code(
-                &edit(&app, token, json!({ "username": other, "password": "hijacked-password" })).await,
+                &edit_user(&app, token, json!({ "username": other, "password": "hijacked-password" })).await,
                 "FORBIDDEN",
                 &format!("{what}: editUser password"),
             );
-            assert_code(&delete(&app, token, other).await, "FORBIDDEN", &format!("{what}: deleteUser"));
+            assert_code(&delete_user(&app, token, other).await, "FORBIDDEN", &format!("{what}: deleteUser"));
         }
         assert_eq!(snapshot(&app, &admin).await, before, "nothing changed");
 
         // Deleting one leaves the other's rights intact.
-        assert_ok(&delete(&app, &admin, first).await, "delete the first");
+        assert_ok(&delete_user(&app, &admin, first).await, "delete the first");
         let own = query_user(&app, &second_token, second).await;
         assert_ok(&own, "the second still reads itself");
         assert_ok(
-            &edit(&app, &second_token, json!({ "username": second, "fullName": "Still me" })).await,
+            &edit_user(&app, &second_token, json!({ "username": second, "fullName": "Still me" })).await,
             "the second still edits itself",
         );
         assert_eq!(read_back(&app, &admin, second).await["groups"], before_groups(&before, second));
@@ -956,19 +855,19 @@ async fn edit_user_leaves_omitted_fields_unchanged() {
     carol_with_profile(&app, &admin).await;
     let before = read_back(&app, &admin, "carol").await;
 
-    let body = edit(&app, &admin, json!({ "username": "carol", "fullName": "Carol D." })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "carol", "fullName": "Carol D." })).await;
     assert_ok(&body, "edit fullName only");
     let mut expected = before.clone();
     expected["fullName"] = json!("Carol D.");
     assert_eq!(body["data"]["editUser"], expected, "the returned user");
     assert_eq!(read_back(&app, &admin, "carol").await, expected, "the stored user");
 
-    let body = edit(&app, &admin, json!({ "username": "carol", "email": "new@example.org" })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "carol", "email": "new@example.org" })).await;
     assert_ok(&body, "edit email only");
     expected["email"] = json!("new@example.org");
     assert_eq!(read_back(&app, &admin, "carol").await, expected);
 
-    let body = edit(&app, &admin, json!({ "username": "carol" })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "carol" })).await;
     assert_ok(&body, "edit nothing");
     assert_eq!(read_back(&app, &admin, "carol").await, expected);
     assert!(can_log_in(&app, "carol", "carol-password").await, "password untouched");
@@ -980,13 +879,13 @@ async fn edit_user_with_explicit_null_clears_email_and_full_name() {
     let admin = app.admin().await;
     carol_with_profile(&app, &admin).await;
 
-    let body = edit(&app, &admin, json!({ "username": "carol", "email": null })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "carol", "email": null })).await;
     assert_ok(&body, "clear email");
     let stored = read_back(&app, &admin, "carol").await;
     assert!(stored["email"].is_null(), "{stored}");
     assert_eq!(stored["fullName"], "Carol C.", "fullName untouched");
 
-    let body = edit(&app, &admin, json!({ "username": "carol", "fullName": null })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "carol", "fullName": null })).await;
     assert_ok(&body, "clear fullName");
     assert!(body["data"]["editUser"]["fullName"].is_null(), "{body}");
     let stored = read_back(&app, &admin, "carol").await;
@@ -995,7 +894,7 @@ async fn edit_user_with_explicit_null_clears_email_and_full_name() {
 
     // Also through an inline literal null, by the user itself.
     let carol = app.login("carol", "carol-password").await;
-    assert_ok(&edit(&app, &carol, json!({ "username": "me", "email": "c@example.org" })).await, "set email");
+    assert_ok(&edit_user(&app, &carol, json!({ "username": "me", "email": "c@example.org" })).await, "set email");
     let body = app
         .gql(Some(&carol), r#"mutation { editUser(input: {username: "carol", email: null}) { email } }"#, json!({}))
         .await;
@@ -1009,12 +908,12 @@ async fn edit_user_with_username_me_edits_the_caller() {
     let admin = app.admin().await;
     let bob = app.regular_user("bob").await;
 
-    let body = edit(&app, &bob, json!({ "username": "me", "fullName": "Bob B." })).await;
+    let body = edit_user(&app, &bob, json!({ "username": "me", "fullName": "Bob B." })).await;
     assert_ok(&body, "bob edits me");
     assert_eq!(body["data"]["editUser"]["username"], "bob");
     assert_eq!(read_back(&app, &admin, "bob").await["fullName"], "Bob B.");
 
-    let body = edit(&app, &admin, json!({ "username": "me", "fullName": "The Admin" })).await;
+    let body = edit_user(&app, &admin, json!({ "username": "me", "fullName": "The Admin" })).await;
     assert_ok(&body, "admin edits me");
     assert_eq!(body["data"]["editUser"]["username"], "admin");
     assert_eq!(read_back(&app, &admin, "admin").await["fullName"], "The Admin");
@@ -1046,7 +945,7 @@ async fn delete_user_returns_the_user_as_it_was_including_groups() {
     let before = read_back(&app, &admin, "carol").await;
     assert_eq!(before["groups"].as_array().unwrap().len(), 8, "{before}");
 
-    let body = delete(&app, &admin, "carol").await;
+    let body = delete_user(&app, &admin, "carol").await;
     assert_ok(&body, "delete carol");
     assert_eq!(body["data"]["deleteUser"], before);
     assert!(read_back(&app, &admin, "carol").await.is_null());
@@ -1057,7 +956,7 @@ async fn delete_user_me_deletes_the_caller() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let bob = app.regular_user("bob").await;
-    let body = delete(&app, &bob, "me").await;
+    let body = delete_user(&app, &bob, "me").await;
     assert_ok(&body, "bob deletes me");
     assert_eq!(body["data"]["deleteUser"]["username"], "bob");
     assert!(read_back(&app, &admin, "bob").await.is_null());
@@ -1105,7 +1004,7 @@ async fn user_groups_are_sorted_by_name() {
     // Given in reverse order, still sorted.
     let mut reversed = sorted.clone();
     reversed.reverse();
-    assert_ok(&edit(&app, &admin, json!({ "username": "bob", "groups": reversed })).await, "replace groups");
+    assert_ok(&edit_user(&app, &admin, json!({ "username": "bob", "groups": reversed })).await, "replace groups");
     assert_eq!(group_names(&read_back(&app, &admin, "bob").await), sorted);
 }
 
@@ -1143,10 +1042,8 @@ async fn ten_simultaneous_create_user_with_one_username_give_one_user_and_nine_a
 
     let users = usernames(&query_users(&app, &admin).await);
     assert_eq!(users, ["admin", "dup"]);
-    assert_eq!(group_names(&read_back(&app, &admin, "dup").await), regular_defaults("dup"));
-    let mut groups = DEFAULT_GROUPS.map(str::to_owned).to_vec();
-    groups.extend(["edit-user-dup".to_owned(), "read-user-dup".to_owned()]);
-    groups.sort();
+    assert_eq!(group_names(&read_back(&app, &admin, "dup").await), new_regular_user_groups("dup"));
+    let groups = groups_without_id_and_own_groups_of(&["dup"]);
     assert_eq!(all_group_names(&app, &admin).await, groups, "the losers left no groups behind");
 }
 
@@ -1158,7 +1055,7 @@ async fn failed_create_user_with_an_unknown_group_leaves_no_user_behind() {
     let admin = app.admin().await;
     let before = snapshot(&app, &admin).await;
 
-    let body = create(
+    let body = create_user(
         &app,
         &admin,
         json!({ "username": "ghost", "password": "ghost-password", "groups": ["read-user", "no-such-group"] }),
@@ -1170,7 +1067,7 @@ async fn failed_create_user_with_an_unknown_group_leaves_no_user_behind() {
     assert_eq!(snapshot(&app, &admin).await, before, "no user and no group left behind");
     assert!(!can_log_in(&app, "ghost", "ghost-password").await);
     // The name is still free.
-    assert_ok(&create(&app, &admin, json!({ "username": "ghost", "password": "ghost-password" })).await, "retry");
+    assert_ok(&create_user(&app, &admin, json!({ "username": "ghost", "password": "ghost-password" })).await, "retry");
 }
 
 #[tokio::test]
@@ -1186,7 +1083,7 @@ async fn failed_create_user_with_invalid_input_leaves_no_user_behind() {
         json!({ "username": "", "password": "ghost-password" }),
     ];
     for input in attempts {
-        assert_code(&create(&app, &admin, input.clone()).await, "BAD_USER_INPUT", &format!("createUser {input}"));
+        assert_code(&create_user(&app, &admin, input.clone()).await, "BAD_USER_INPUT", &format!("createUser {input}"));
     }
     assert_eq!(snapshot(&app, &admin).await, before);
 }
@@ -1198,7 +1095,7 @@ async fn failed_edit_user_with_an_unknown_group_changes_nothing() {
     carol_with_profile(&app, &admin).await;
     let before = snapshot(&app, &admin).await;
 
-    let body = edit(
+    let body = edit_user(
         &app,
         &admin,
         json!({
@@ -1224,7 +1121,8 @@ async fn failed_demotion_with_an_unknown_group_changes_nothing() {
     let root = app.login("root", "root-password").await;
     let before = snapshot(&app, &admin).await;
 
-    let body = edit(&app, &admin, json!({ "username": "root", "role": "REGULAR", "groups": ["no-such-group"] })).await;
+    let body =
+        edit_user(&app, &admin, json!({ "username": "root", "role": "REGULAR", "groups": ["no-such-group"] })).await;
     assert_code(&body, "BAD_USER_INPUT", "demotion with an unknown group");
 
     assert_eq!(snapshot(&app, &admin).await, before, "still ADMIN, in no group, no group created");
@@ -1243,7 +1141,7 @@ async fn failed_edit_user_with_invalid_input_changes_nothing() {
         json!({ "username": "carol", "email": "ok@example.org", "fullName": "x".repeat(257) }),
     ];
     for input in attempts {
-        assert_code(&edit(&app, &admin, input.clone()).await, "BAD_USER_INPUT", &format!("editUser {input}"));
+        assert_code(&edit_user(&app, &admin, input.clone()).await, "BAD_USER_INPUT", &format!("editUser {input}"));
     }
     assert_eq!(snapshot(&app, &admin).await, before);
     assert!(can_log_in(&app, "carol", "carol-password").await);
