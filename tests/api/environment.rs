@@ -73,12 +73,15 @@ fn a_developers_mlte_setting_does_not_reach_the_server_processes_tests_start() {
     let path = module_path!().split_once("::").expect("a crate name first").1;
     let test = format!("{path}::a_server_process_started_by_a_test_keeps_the_default_token_lifetime");
     let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", &test, "--test-threads=1"])
+        .args(["--exact", &test, "--nocapture"])
         .env("MLTE_TOKEN_TTL_SECS", "1")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
+    if stderr.contains("SKIPPED: the PostgreSQL suite") {
+        return; // no PostgreSQL here, and not CI: the whole PostgreSQL suite is skipped
+    }
     assert!(stdout.contains("test result: ok. 1 passed"), "the one test ran: {stdout}");
 }
