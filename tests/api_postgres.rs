@@ -5,39 +5,7 @@
 
 const DATABASE: helpers::Database = helpers::Database::Postgres;
 
-#[path = "api/access_version.rs"]
-mod access_version;
-#[path = "api/cors.rs"]
-mod cors;
-#[path = "api/groups.rs"]
-mod groups;
-#[path = "api/hardening.rs"]
-mod hardening;
-#[path = "api/helpers.rs"]
+#[path = "api/helpers/mod.rs"]
 mod helpers;
-#[path = "api/hostile_documents.rs"]
-mod hostile_documents;
-#[path = "api/http.rs"]
-mod http;
-#[path = "api/models.rs"]
-mod models;
-#[path = "api/operations.rs"]
-mod operations;
-#[path = "api/operator.rs"]
-mod operator;
-#[path = "api/outage.rs"]
-mod outage;
-#[path = "api/races.rs"]
-mod races;
-#[path = "api/root_fields.rs"]
-mod root_fields;
-#[path = "api/scale_out.rs"]
-mod scale_out;
-#[path = "api/throttle.rs"]
-mod throttle;
-#[path = "api/tokens.rs"]
-mod tokens;
-#[path = "api/users.rs"]
-mod users;
-#[path = "api/validation.rs"]
-mod validation;
+#[path = "api/suite.rs"]
+mod suite;

@@ -1,8 +1,8 @@
 //! Property tests over the GraphQL request entry point and the validators: no input
 //! makes the server panic or answer 5xx, and the validators agree with their rules.
 
-#[path = "api/helpers.rs"]
-#[allow(dead_code)]
+#[path = "api/helpers/mod.rs"]
+#[allow(dead_code, unused_imports)] // this binary uses a few of the helpers
 mod helpers;
 
 const DATABASE: helpers::Database = helpers::Database::Sqlite;

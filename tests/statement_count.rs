@@ -1,8 +1,8 @@
 //! How many SQL statements one request costs, counted from sqlx's own statement log
 //! (target `sqlx::query`). Its own test binary: the counter is process-wide.
 
-#[path = "api/helpers.rs"]
-#[allow(dead_code)]
+#[path = "api/helpers/mod.rs"]
+#[allow(dead_code, unused_imports)] // this binary uses a few of the helpers
 mod helpers;
 
 const DATABASE: helpers::Database = helpers::Database::Sqlite;

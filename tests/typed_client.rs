@@ -1,7 +1,7 @@
 //! The typed example client (`examples/typed_client`) against a live server.
 
-#[path = "api/helpers.rs"]
-#[allow(dead_code)]
+#[path = "api/helpers/mod.rs"]
+#[allow(dead_code, unused_imports)] // this binary uses a few of the helpers
 mod helpers;
 
 #[path = "../examples/typed_client/client.rs"]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, code, password_of};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, code, password_of, server_command, user_exists};
 
 const CREATE_BOB: &str = "mutation { createUser(input: {username: \"bob\", password: \"bob-password\"}) { username } }";
 
@@ -21,12 +21,6 @@ async fn post_raw(app: &TestApp, token: &str, body: Vec<u8>) -> reqwest::Respons
         .send()
         .await
         .unwrap()
-}
-
-async fn user_exists(app: &TestApp, admin: &str, username: &str) -> bool {
-    let body =
-        app.gql(Some(admin), "query($u: String!) { user(username: $u) { username } }", json!({"u": username})).await;
-    !body["data"]["user"].is_null()
 }
 
 async fn still_serving(app: &TestApp, admin: &str) {
@@ -176,7 +170,7 @@ async fn two_hundred_simultaneous_logins_all_get_tokens_while_me_still_answers()
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let login = "mutation($p: String!) { login(username: \"admin\", password: $p) { accessToken } }";
-    let logins = join_all((0..200).map(|_| app.gql(None, login, json!({"p": crate::helpers::ADMIN_PASSWORD}))));
+    let logins = join_all((0..200).map(|_| app.gql(None, login, json!({"p": ADMIN_PASSWORD}))));
     let me = async {
         // Let the logins queue up first, then ask.
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -355,7 +349,7 @@ async fn a_bad_token_is_never_echoed_back() {
 
 #[tokio::test]
 async fn the_server_refuses_to_start_with_a_jwt_secret_under_32_bytes() {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_mlte-graphql"))
+    let output = server_command()
         .env("MLTE_JWT_SECRET", "x".repeat(31))
         .env("DATABASE_URL", "sqlite::memory:")
         .output()

@@ -2,44 +2,16 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PermissionTuple, TestApp, code, codes, permission_tuples};
+use crate::helpers::{
+    TestApp, all_group_names, assert_code, code, codes, create_model, edit_user, group_perms, ids, model_ids,
+    must_create_model, names, perm,
+};
 
-const CREATE: &str = "mutation($id: String!) { createModel(id: $id) { id } }";
 const DELETE: &str = "mutation($id: String!) { deleteModel(id: $id) { id } }";
 const MODEL: &str = "query($id: String!) { model(id: $id) { id } }";
-const MODELS: &str = "{ models { id } }";
 const ME_MODELS: &str = "{ me { models { id } } }";
 const ME_GROUPS: &str = "{ me { groups { name } } }";
 const ALL_GROUPS: &str = "{ groups { name permissions { resourceType resourceId method } } }";
-
-/// The ids of a list of `{ id }` objects.
-fn ids(list: &Value) -> Vec<String> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not a list: {list}"))
-        .iter()
-        .map(|m| m["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The names of a list of `{ name }` objects.
-fn names(list: &Value) -> Vec<String> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not a list: {list}"))
-        .iter()
-        .map(|g| g["name"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-async fn create_model(app: &TestApp, token: &str, id: &str) -> Value {
-    app.gql(Some(token), CREATE, json!({ "id": id })).await
-}
-
-/// Creates a model; panics unless it succeeds.
-async fn must_create_model(app: &TestApp, token: &str, id: &str) {
-    let body = create_model(app, token, id).await;
-    assert!(body["errors"].is_null(), "createModel({id}) failed: {body}");
-    assert_eq!(body["data"]["createModel"]["id"], id, "{body}");
-}
 
 async fn delete_model(app: &TestApp, token: &str, id: &str) -> Value {
     app.gql(Some(token), DELETE, json!({ "id": id })).await
@@ -47,13 +19,6 @@ async fn delete_model(app: &TestApp, token: &str, id: &str) -> Value {
 
 async fn model(app: &TestApp, token: &str, id: &str) -> Value {
     app.gql(Some(token), MODEL, json!({ "id": id })).await
-}
-
-/// `models` as `token` sees it.
-async fn models(app: &TestApp, token: &str) -> Vec<String> {
-    let body = app.gql(Some(token), MODELS, json!({})).await;
-    assert!(body["errors"].is_null(), "models failed: {body}");
-    ids(&body["data"]["models"])
 }
 
 /// `me { models }` as `token` sees it.
@@ -77,33 +42,12 @@ async fn all_groups(app: &TestApp, admin: &str) -> Value {
     body["data"]["groups"].clone()
 }
 
-async fn group_names(app: &TestApp, admin: &str) -> Vec<String> {
-    names(&all_groups(app, admin).await)
-}
-
-/// One group's permissions as sorted (type, id, method) triples; panics if it does not exist.
-async fn group_permissions(app: &TestApp, admin: &str, name: &str) -> Vec<PermissionTuple> {
-    let body = app
-        .gql(
-            Some(admin),
-            "query($n: String!) { group(name: $n) { name permissions { resourceType resourceId method } } }",
-            json!({ "n": name }),
-        )
-        .await;
-    assert!(body["errors"].is_null(), "group({name}) failed: {body}");
-    permission_tuples(&body["data"]["group"])
-}
-
-fn perm(resource_type: &str, id: Option<&str>, method: &str) -> PermissionTuple {
-    (resource_type.to_owned(), id.map(str::to_owned), method.to_owned())
-}
-
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
 fn assert_forbidden(body: &Value, what: &str) {
-    assert_eq!(code(body), Some("FORBIDDEN"), "{what}: {body}");
+    assert_code(body, "FORBIDDEN", what);
 }
 
 #[tokio::test]
@@ -114,19 +58,19 @@ async fn a_regular_users_model_is_listed_for_it_and_hidden_from_other_users() {
 
     must_create_model(&app, &alice, "m1").await;
 
-    assert_eq!(models(&app, &alice).await, ["m1"]);
+    assert_eq!(model_ids(&app, &alice).await, ["m1"]);
     assert_eq!(my_models(&app, &alice).await, ["m1"]);
     let body = model(&app, &alice, "m1").await;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(body["data"]["model"]["id"], "m1");
 
-    assert!(models(&app, &bob).await.is_empty());
+    assert!(model_ids(&app, &bob).await.is_empty());
     assert!(my_models(&app, &bob).await.is_empty());
     let body = model(&app, &bob, "m1").await;
     assert_forbidden(&body, "model(m1) by bob");
     assert!(body["data"]["model"].is_null(), "{body}");
     assert_forbidden(&delete_model(&app, &bob, "m1").await, "deleteModel(m1) by bob");
-    assert_eq!(models(&app, &alice).await, ["m1"], "bob's refused delete changed nothing");
+    assert_eq!(model_ids(&app, &alice).await, ["m1"], "bob's refused delete changed nothing");
 }
 
 #[tokio::test]
@@ -142,14 +86,14 @@ async fn a_user_added_to_the_read_group_reads_the_model_but_cannot_delete_it() {
     let body = model(&app, &bob, "m1").await;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(body["data"]["model"]["id"], "m1");
-    assert_eq!(models(&app, &bob).await, ["m1"]);
+    assert_eq!(model_ids(&app, &bob).await, ["m1"]);
     assert_eq!(my_models(&app, &bob).await, ["m1"]);
 
     assert_forbidden(&delete_model(&app, &bob, "m1").await, "deleteModel(m1) by a reader");
-    assert_eq!(models(&app, &admin).await, ["m1"], "the refused delete changed nothing");
-    let groups = group_names(&app, &admin).await;
+    assert_eq!(model_ids(&app, &admin).await, ["m1"], "the refused delete changed nothing");
+    let groups = all_group_names(&app, &admin).await;
     assert!(groups.contains(&"read-model-m1".to_owned()) && groups.contains(&"edit-model-m1".to_owned()));
-    assert_eq!(models(&app, &alice).await, ["m1"]);
+    assert_eq!(model_ids(&app, &alice).await, ["m1"]);
 }
 
 #[tokio::test]
@@ -167,15 +111,15 @@ async fn deleting_a_model_removes_it_and_its_groups_from_every_list() {
     assert!(body["errors"].is_null(), "deleteModel by its creator: {body}");
     assert_eq!(body["data"]["deleteModel"]["id"], "m1");
 
-    let groups = group_names(&app, &admin).await;
+    let groups = all_group_names(&app, &admin).await;
     assert!(!groups.contains(&"read-model-m1".to_owned()), "read-model-m1 is gone: {groups:?}");
     assert!(!groups.contains(&"edit-model-m1".to_owned()), "edit-model-m1 is gone: {groups:?}");
     assert!(groups.contains(&"read-model-keep".to_owned()), "the other model's groups stay: {groups:?}");
 
-    assert_eq!(models(&app, &admin).await, ["keep"]);
-    assert_eq!(models(&app, &alice).await, ["keep"]);
+    assert_eq!(model_ids(&app, &admin).await, ["keep"]);
+    assert_eq!(model_ids(&app, &alice).await, ["keep"]);
     assert_eq!(my_models(&app, &alice).await, ["keep"]);
-    assert!(models(&app, &bob).await.is_empty());
+    assert!(model_ids(&app, &bob).await.is_empty());
     assert!(my_models(&app, &bob).await.is_empty());
     for (who, token) in [("alice", &alice), ("bob", &bob)] {
         let groups = my_groups(&app, token).await;
@@ -192,8 +136,8 @@ async fn deleting_a_model_removes_it_and_its_groups_from_every_list() {
     // A model recreated under the same id by someone else owes nothing to the old members.
     let carol = app.regular_user("carol").await;
     must_create_model(&app, &carol, "m1").await;
-    assert_eq!(models(&app, &alice).await, ["keep"]);
-    assert!(models(&app, &bob).await.is_empty());
+    assert_eq!(model_ids(&app, &alice).await, ["keep"]);
+    assert!(model_ids(&app, &bob).await.is_empty());
     assert_forbidden(&model(&app, &bob, "m1").await, "model(m1) by a former reader");
     assert_forbidden(&delete_model(&app, &alice, "m1").await, "deleteModel(m1) by the former creator");
 }
@@ -219,9 +163,9 @@ async fn creating_a_model_whose_id_is_taken_is_already_exists_and_changes_nothin
     assert_eq!(all_groups(&app, &admin).await, groups_before, "no group created or changed");
     assert_eq!(my_groups(&app, &bob).await, bob_groups_before, "bob joined no group");
     assert_eq!(my_groups(&app, &alice).await, alice_groups_before);
-    assert!(models(&app, &bob).await.is_empty(), "bob did not gain the model");
+    assert!(model_ids(&app, &bob).await.is_empty(), "bob did not gain the model");
     assert_forbidden(&model(&app, &bob, "m1").await, "model(m1) by bob");
-    assert_eq!(models(&app, &admin).await, ["m1"]);
+    assert_eq!(model_ids(&app, &admin).await, ["m1"]);
 }
 
 #[tokio::test]
@@ -240,7 +184,7 @@ async fn an_unknown_model_is_not_found() {
     // The permission check comes first: a user who may not delete it learns nothing.
     assert_forbidden(&delete_model(&app, &alice, "nope").await, "deleteModel(nope) by alice");
     assert_forbidden(&model(&app, &alice, "nope").await, "model(nope) by alice");
-    assert!(models(&app, &admin).await.is_empty());
+    assert!(model_ids(&app, &admin).await.is_empty());
 }
 
 #[tokio::test]
@@ -250,27 +194,24 @@ async fn a_dashed_model_id_gets_triple_underscore_groups_that_name_the_exact_id(
     let alice = app.regular_user("alice").await;
     must_create_model(&app, &alice, "my-model").await;
 
-    assert_eq!(
-        group_permissions(&app, &admin, "read-model-my___model").await,
-        [perm("MODEL", Some("my-model"), "GET")]
-    );
+    assert_eq!(group_perms(&app, &admin, "read-model-my___model").await, [perm("MODEL", Some("my-model"), "GET")]);
     let mut edit = vec![
         perm("MODEL", Some("my-model"), "PUT"),
         perm("MODEL", Some("my-model"), "DELETE"),
         perm("MODEL", Some("my-model"), "POST"),
     ];
     edit.sort();
-    assert_eq!(group_permissions(&app, &admin, "edit-model-my___model").await, edit);
+    assert_eq!(group_perms(&app, &admin, "edit-model-my___model").await, edit);
 
     let groups = my_groups(&app, &alice).await;
     assert!(groups.contains(&"read-model-my___model".to_owned()), "{groups:?}");
     assert!(groups.contains(&"edit-model-my___model".to_owned()), "{groups:?}");
-    assert!(!group_names(&app, &admin).await.contains(&"read-model-my-model".to_owned()));
+    assert!(!all_group_names(&app, &admin).await.contains(&"read-model-my-model".to_owned()));
 
-    assert_eq!(models(&app, &alice).await, ["my-model"]);
+    assert_eq!(model_ids(&app, &alice).await, ["my-model"]);
     let body = delete_model(&app, &alice, "my-model").await;
     assert!(body["errors"].is_null(), "{body}");
-    let groups = group_names(&app, &admin).await;
+    let groups = all_group_names(&app, &admin).await;
     assert!(!groups.iter().any(|g| g.contains("my___model")), "{groups:?}");
 }
 
@@ -287,9 +228,9 @@ async fn dashed_and_triple_underscore_model_ids_of_two_users_never_share_rights(
     must_create_model(&app, &bob, "c___d").await;
     must_create_model(&app, &alice, "c-d").await;
 
-    assert_eq!(models(&app, &alice).await, ["a-b", "c-d"]);
+    assert_eq!(model_ids(&app, &alice).await, ["a-b", "c-d"]);
     assert_eq!(my_models(&app, &alice).await, ["a-b", "c-d"]);
-    assert_eq!(models(&app, &bob).await, ["a___b", "c___d"]);
+    assert_eq!(model_ids(&app, &bob).await, ["a___b", "c___d"]);
     assert_eq!(my_models(&app, &bob).await, ["a___b", "c___d"]);
 
     for id in ["a___b", "c___d"] {
@@ -300,21 +241,21 @@ async fn dashed_and_triple_underscore_model_ids_of_two_users_never_share_rights(
         assert_forbidden(&model(&app, &bob, id).await, &format!("model({id}) by bob"));
         assert_forbidden(&delete_model(&app, &bob, id).await, &format!("deleteModel({id}) by bob"));
     }
-    assert_eq!(models(&app, &admin).await, ["a-b", "a___b", "c-d", "c___d"]);
+    assert_eq!(model_ids(&app, &admin).await, ["a-b", "a___b", "c-d", "c___d"]);
 
     // Deleting one side leaves the other's model and groups alone.
     for (token, id) in [(&alice, "a-b"), (&bob, "c___d")] {
         let body = delete_model(&app, token, id).await;
         assert!(body["errors"].is_null(), "deleteModel({id}): {body}");
     }
-    assert_eq!(models(&app, &bob).await, ["a___b"]);
-    assert_eq!(models(&app, &alice).await, ["c-d"]);
-    assert_eq!(models(&app, &admin).await, ["a___b", "c-d"]);
+    assert_eq!(model_ids(&app, &bob).await, ["a___b"]);
+    assert_eq!(model_ids(&app, &alice).await, ["c-d"]);
+    assert_eq!(model_ids(&app, &admin).await, ["a___b", "c-d"]);
     let body = delete_model(&app, &bob, "a___b").await;
     assert!(body["errors"].is_null(), "{body}");
     let body = delete_model(&app, &alice, "c-d").await;
     assert!(body["errors"].is_null(), "{body}");
-    let groups = group_names(&app, &admin).await;
+    let groups = all_group_names(&app, &admin).await;
     assert!(!groups.iter().any(|g| g.starts_with("read-model-") || g.starts_with("edit-model-")), "{groups:?}");
 }
 
@@ -329,12 +270,12 @@ async fn an_admin_creating_a_model_is_put_in_no_group() {
     must_create_model(&app, &admin, "adm").await;
 
     assert_eq!(my_groups(&app, &admin).await, before, "the admin joined no group");
-    let groups = group_names(&app, &admin).await;
+    let groups = all_group_names(&app, &admin).await;
     assert!(groups.contains(&"read-model-adm".to_owned()), "{groups:?}");
     assert!(groups.contains(&"edit-model-adm".to_owned()), "{groups:?}");
-    assert_eq!(models(&app, &admin).await, ["adm"]);
+    assert_eq!(model_ids(&app, &admin).await, ["adm"]);
     assert_eq!(my_models(&app, &admin).await, ["adm"]);
-    assert!(models(&app, &bob).await.is_empty());
+    assert!(model_ids(&app, &bob).await.is_empty());
     assert_forbidden(&model(&app, &bob, "adm").await, "model(adm) by bob");
 }
 
@@ -354,10 +295,10 @@ async fn models_are_sorted_by_bytes() {
     sorted.sort();
     assert_eq!(sorted, all, "the expected order is byte order");
 
-    assert_eq!(models(&app, &admin).await, all);
+    assert_eq!(model_ids(&app, &admin).await, all);
     assert_eq!(my_models(&app, &admin).await, all);
     let mine: Vec<String> = all.iter().filter(|id| created.iter().step_by(2).any(|c| c == id)).cloned().collect();
-    assert_eq!(models(&app, &alice).await, mine);
+    assert_eq!(model_ids(&app, &alice).await, mine);
     assert_eq!(my_models(&app, &alice).await, mine);
 }
 
@@ -406,20 +347,14 @@ async fn a_regular_user_without_create_model_cannot_create_a_model() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let bob = app.regular_user("bob").await;
-    let body = app
-        .gql(
-            Some(&admin),
-            "mutation { editUser(input: {username: \"bob\", groups: []}) { groups { name } } }",
-            json!({}),
-        )
-        .await;
+    let body = edit_user(&app, &admin, json!({ "username": "bob", "groups": [] })).await;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(body["data"]["editUser"]["groups"], json!([]));
     let groups_before = all_groups(&app, &admin).await;
 
     assert_forbidden(&create_model(&app, &bob, "x").await, "createModel without create-model");
 
-    assert!(models(&app, &admin).await.is_empty(), "no model was created");
+    assert!(model_ids(&app, &admin).await.is_empty(), "no model was created");
     assert_eq!(all_groups(&app, &admin).await, groups_before, "no group was created");
 }
 
@@ -438,9 +373,10 @@ async fn ten_simultaneous_creations_of_one_model_give_one_success_and_nine_alrea
     assert_eq!(successes, 1, "exactly one creation succeeds: {bodies:?}");
     assert_eq!(refused, vec!["ALREADY_EXISTS".to_owned(); 9], "{bodies:?}");
 
-    assert_eq!(models(&app, &admin).await, ["race"]);
-    assert_eq!(models(&app, &alice).await, ["race"]);
-    let race_groups: Vec<String> = group_names(&app, &admin).await.into_iter().filter(|g| g.contains("race")).collect();
+    assert_eq!(model_ids(&app, &admin).await, ["race"]);
+    assert_eq!(model_ids(&app, &alice).await, ["race"]);
+    let race_groups: Vec<String> =
+        all_group_names(&app, &admin).await.into_iter().filter(|g| g.contains("race")).collect();
     assert_eq!(race_groups, ["edit-model-race", "read-model-race"]);
     let mine: Vec<String> = my_groups(&app, &alice).await.into_iter().filter(|g| g.contains("race")).collect();
     assert_eq!(mine, ["edit-model-race", "read-model-race"]);
@@ -466,9 +402,9 @@ async fn a_hand_made_group_named_like_a_future_models_group_is_not_given_to_its_
 
     let groups = my_groups(&app, &alice).await;
     assert!(!groups.contains(&"read-model-m1".to_owned()), "alice is not in the hand-made group: {groups:?}");
-    assert_eq!(models(&app, &alice).await, ["m1"], "alice reads her model and nothing else");
+    assert_eq!(model_ids(&app, &alice).await, ["m1"], "alice reads her model and nothing else");
     assert_forbidden(&model(&app, &alice, "secret").await, "model(secret) by alice");
-    assert_eq!(group_permissions(&app, &admin, "read-model-m1").await, [perm("MODEL", None, "GET")]);
+    assert_eq!(group_perms(&app, &admin, "read-model-m1").await, [perm("MODEL", None, "GET")]);
     assert_forbidden(&model(&app, &bob, "m1").await, "model(m1) by bob");
 }
 

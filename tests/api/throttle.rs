@@ -2,19 +2,13 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::helpers::{TestApp, code, password_of};
-
-const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
-
-async fn login(app: &TestApp, username: &str, password: &str) -> Value {
-    app.gql(None, LOGIN, json!({ "u": username, "p": password })).await
-}
+use crate::helpers::{ADMIN_PASSWORD, TestApp, code, password_of, try_login};
 
 async fn fail(app: &TestApp, username: &str, times: usize) {
     for _ in 0..times {
-        assert_eq!(code(&login(app, username, "wrong-password").await), Some("UNAUTHENTICATED"));
+        assert_eq!(code(&try_login(app, username, "wrong-password").await), Some("UNAUTHENTICATED"));
     }
 }
 
@@ -27,11 +21,11 @@ async fn five_failures_lock_the_account_even_for_the_right_password_then_success
     let app = TestApp::spawn().await;
     app.regular_user("bob").await;
     fail(&app, "bob", 5).await;
-    let refused = login(&app, "bob", &password_of("bob")).await;
+    let refused = try_login(&app, "bob", &password_of("bob")).await;
     assert_eq!(code(&refused), Some("RATE_LIMITED"), "{refused}");
     assert_eq!(retry_after(&refused), 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let body = login(&app, "bob", &password_of("bob")).await;
+    let body = try_login(&app, "bob", &password_of("bob")).await;
     assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
     // The count starts again: four more failures lock nothing.
     fail(&app, "bob", 4).await;
@@ -50,7 +44,7 @@ async fn four_failures_lock_nothing() {
 async fn unknown_usernames_are_locked_alike() {
     let app = TestApp::spawn().await;
     fail(&app, "ghost", 5).await;
-    assert_eq!(code(&login(&app, "ghost", "whatever-password").await), Some("RATE_LIMITED"));
+    assert_eq!(code(&try_login(&app, "ghost", "whatever-password").await), Some("RATE_LIMITED"));
     // Other accounts are untouched.
     app.admin().await;
 }
@@ -61,11 +55,11 @@ async fn each_further_failure_doubles_the_lock_and_refused_attempts_do_not_count
     app.regular_user("bob").await;
     fail(&app, "bob", 5).await;
     for _ in 0..3 {
-        assert_eq!(code(&login(&app, "bob", "wrong-password").await), Some("RATE_LIMITED"));
+        assert_eq!(code(&try_login(&app, "bob", "wrong-password").await), Some("RATE_LIMITED"));
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
     fail(&app, "bob", 1).await;
-    let refused = login(&app, "bob", &password_of("bob")).await;
+    let refused = try_login(&app, "bob", &password_of("bob")).await;
     assert_eq!(retry_after(&refused), 2, "the sixth failure locks for 2 s, not more: {refused}");
 }
 
@@ -93,7 +87,7 @@ async fn token_endpoint_failures_count_with_login_and_a_locked_account_gets_429_
         .unwrap();
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "1");
-    assert_eq!(code(&login(&app, "bob", &password_of("bob")).await), Some("RATE_LIMITED"));
+    assert_eq!(code(&try_login(&app, "bob", &password_of("bob")).await), Some("RATE_LIMITED"));
 }
 
 #[tokio::test]
@@ -102,7 +96,7 @@ async fn one_address_past_its_failure_limit_is_refused_for_every_account() {
     for user in ["a", "b", "c", "d"] {
         fail(&app, user, 1).await;
     }
-    let refused = login(&app, "admin", crate::helpers::ADMIN_PASSWORD).await;
+    let refused = try_login(&app, "admin", ADMIN_PASSWORD).await;
     assert_eq!(code(&refused), Some("RATE_LIMITED"), "{refused}");
     assert!((1..=600).contains(&retry_after(&refused)));
 }
@@ -122,5 +116,5 @@ async fn a_lock_holds_across_processes_sharing_the_database() {
     first.regular_user("bob").await;
     let second = first.another_process().await;
     fail(&first, "bob", 5).await;
-    assert_eq!(code(&login(&second, "bob", &password_of("bob")).await), Some("RATE_LIMITED"));
+    assert_eq!(code(&try_login(&second, "bob", &password_of("bob")).await), Some("RATE_LIMITED"));
 }

@@ -9,11 +9,11 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_PASSWORD, JWT_SECRET, TestApp, code, password_of};
+use crate::helpers::{
+    ADMIN_PASSWORD, JWT_SECRET, TestApp, assert_ok, code, delete_user, edit_user, password_of, try_login,
+};
 
 const ME: &str = "{ me { username } }";
-const LOGIN: &str =
-    "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken tokenType expiresIn } }";
 
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
@@ -54,10 +54,6 @@ async fn me_with_header(app: &TestApp, value: HeaderValue) -> Value {
 fn assert_unauthenticated(body: &Value, what: &str) {
     assert_eq!(code(body), Some("UNAUTHENTICATED"), "{what}: {body}");
     assert!(body["data"]["me"].is_null(), "{what}: no data leaks: {body}");
-}
-
-async fn login_body(app: &TestApp, username: &str, password: &str) -> Value {
-    app.gql(None, LOGIN, json!({ "u": username, "p": password })).await
 }
 
 #[tokio::test]
@@ -249,8 +245,7 @@ async fn a_deleted_users_token_is_unauthenticated() {
     let bob = app.regular_user("bob").await;
     assert_eq!(me(&app, Some(&bob)).await["data"]["me"]["username"], "bob");
     let admin = app.admin().await;
-    let body = app.gql(Some(&admin), "mutation { deleteUser(username: \"bob\") { username } }", json!({})).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&delete_user(&app, &admin, "bob").await, "deleteUser(bob)");
     assert_unauthenticated(&me(&app, Some(&bob)).await, "deleted user");
 }
 
@@ -259,16 +254,10 @@ async fn a_token_issued_before_an_admin_changed_the_password_is_unauthenticated_
     let app = TestApp::spawn().await;
     let bob = app.regular_user("bob").await;
     let admin = app.admin().await;
-    let body = app
-        .gql(
-            Some(&admin),
-            "mutation { editUser(input: {username: \"bob\", password: \"a-brand-new-password\"}) { username } }",
-            json!({}),
-        )
-        .await;
-    assert!(body["errors"].is_null(), "{body}");
+    let change = json!({ "username": "bob", "password": "a-brand-new-password" });
+    assert_ok(&edit_user(&app, &admin, change).await, "the admin sets bob's password");
     assert_unauthenticated(&me(&app, Some(&bob)).await, "token from before the password change");
-    let old = login_body(&app, "bob", &password_of("bob")).await;
+    let old = try_login(&app, "bob", &password_of("bob")).await;
     assert_eq!(code(&old), Some("UNAUTHENTICATED"), "the old password no longer works: {old}");
     let fresh = app.login("bob", "a-brand-new-password").await;
     assert_eq!(me(&app, Some(&fresh)).await["data"]["me"]["username"], "bob");
@@ -278,14 +267,8 @@ async fn a_token_issued_before_an_admin_changed_the_password_is_unauthenticated_
 async fn a_token_issued_before_the_user_changed_its_own_password_is_unauthenticated() {
     let app = TestApp::spawn().await;
     let bob = app.regular_user("bob").await;
-    let body = app
-        .gql(
-            Some(&bob),
-            "mutation($c: String!) { editUser(input: {username: \"me\", password: \"bobs-new-password\", currentPassword: $c}) { username } }",
-            json!({ "c": password_of("bob") }),
-        )
-        .await;
-    assert!(body["errors"].is_null(), "{body}");
+    let change = json!({ "username": "me", "password": "bobs-new-password", "currentPassword": password_of("bob") });
+    assert_ok(&edit_user(&app, &bob, change).await, "bob changes its own password");
     assert_unauthenticated(&me(&app, Some(&bob)).await, "token from before the own password change");
     let fresh = app.login("bob", "bobs-new-password").await;
     assert_eq!(me(&app, Some(&fresh)).await["data"]["me"]["username"], "bob");
@@ -296,8 +279,7 @@ async fn a_token_of_a_user_deleted_and_recreated_with_the_same_name_and_password
     let app = TestApp::spawn().await;
     let old = app.regular_user("bob").await;
     let admin = app.admin().await;
-    let body = app.gql(Some(&admin), "mutation { deleteUser(username: \"bob\") { username } }", json!({})).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&delete_user(&app, &admin, "bob").await, "deleteUser(bob)");
     app.create_user(&admin, json!({ "username": "bob", "password": password_of("bob") })).await;
     assert_unauthenticated(&me(&app, Some(&old)).await, "token of the previous bob");
     let fresh = app.login("bob", &password_of("bob")).await;
@@ -328,11 +310,11 @@ async fn a_disabled_users_token_and_login_are_forbidden_until_it_is_enabled_agai
     assert_eq!(code(&body), Some("FORBIDDEN"), "a disabled user's token: {body}");
     assert!(body["data"]["me"].is_null(), "{body}");
 
-    let body = login_body(&app, "bob", &password_of("bob")).await;
+    let body = try_login(&app, "bob", &password_of("bob")).await;
     assert_eq!(code(&body), Some("FORBIDDEN"), "login of a disabled user with the right password: {body}");
     assert!(body["data"]["login"].is_null(), "no token for a disabled user: {body}");
 
-    let body = login_body(&app, "bob", "not-bobs-password").await;
+    let body = try_login(&app, "bob", "not-bobs-password").await;
     assert_eq!(code(&body), Some("UNAUTHENTICATED"), "a wrong password stays a wrong password: {body}");
 
     set_disabled(false).await;
@@ -344,8 +326,8 @@ async fn a_disabled_users_token_and_login_are_forbidden_until_it_is_enabled_agai
 async fn login_with_an_unknown_user_and_with_a_wrong_password_give_the_same_error() {
     let app = TestApp::spawn().await;
     app.regular_user("bob").await;
-    let unknown = login_body(&app, "nobody", "some-password").await;
-    let wrong = login_body(&app, "bob", "some-password").await;
+    let unknown = try_login(&app, "nobody", "some-password").await;
+    let wrong = try_login(&app, "bob", "some-password").await;
     for body in [&unknown, &wrong] {
         assert_eq!(code(body), Some("UNAUTHENTICATED"), "{body}");
         assert!(body["data"]["login"].is_null(), "{body}");
@@ -367,9 +349,9 @@ async fn login_with_an_unknown_user_costs_the_same_argon2_work_as_a_wrong_passwo
         line.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or_else(|| panic!("no Argon2 count in {text}"))
     };
     let before = hashes().await;
-    assert_eq!(code(&login_body(&app, "nobody", "some-password").await), Some("UNAUTHENTICATED"));
+    assert_eq!(code(&try_login(&app, "nobody", "some-password").await), Some("UNAUTHENTICATED"));
     let after_unknown = hashes().await;
-    assert_eq!(code(&login_body(&app, "bob", "some-password").await), Some("UNAUTHENTICATED"));
+    assert_eq!(code(&try_login(&app, "bob", "some-password").await), Some("UNAUTHENTICATED"));
     let after_wrong = hashes().await;
     assert_eq!((after_unknown - before, after_wrong - after_unknown), (1, 1), "unknown user, wrong password");
 }
@@ -378,19 +360,19 @@ async fn login_with_an_unknown_user_costs_the_same_argon2_work_as_a_wrong_passwo
 async fn login_with_a_wrong_password_of_an_admin_or_an_empty_password_is_unauthenticated() {
     let app = TestApp::spawn().await;
     for (user, password) in [("admin", "wrong-password"), ("admin", ""), ("", ""), ("admin", "ADMIN-PASSWORD")] {
-        let body = login_body(&app, user, password).await;
+        let body = try_login(&app, user, password).await;
         assert_eq!(code(&body), Some("UNAUTHENTICATED"), "{user:?}/{password:?}: {body}");
         assert!(body["data"]["login"].is_null(), "{body}");
     }
     // Usernames are case-sensitive: ADMIN is not admin.
-    let body = login_body(&app, "ADMIN", ADMIN_PASSWORD).await;
+    let body = try_login(&app, "ADMIN", ADMIN_PASSWORD).await;
     assert_eq!(code(&body), Some("UNAUTHENTICATED"), "{body}");
 }
 
 #[tokio::test]
 async fn login_answers_a_bearer_token_lasting_7200_seconds() {
     let app = TestApp::spawn().await;
-    let body = login_body(&app, "admin", ADMIN_PASSWORD).await;
+    let body = try_login(&app, "admin", ADMIN_PASSWORD).await;
     assert!(body["errors"].is_null(), "{body}");
     let token = &body["data"]["login"];
     assert_eq!(token["tokenType"], "bearer");
@@ -408,7 +390,7 @@ async fn login_answers_a_bearer_token_lasting_7200_seconds() {
 #[tokio::test]
 async fn login_works_without_a_token_and_even_with_a_bad_one() {
     let app = TestApp::spawn().await;
-    let body = login_body(&app, "admin", ADMIN_PASSWORD).await;
+    let body = try_login(&app, "admin", ADMIN_PASSWORD).await;
     assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
     let body = app
         .gql(

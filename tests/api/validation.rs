@@ -3,39 +3,13 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code};
-
-const CREATE_USER: &str = "mutation($i: CreateUserInput!) { createUser(input: $i) { username email fullName } }";
-const EDIT_USER: &str = "mutation($i: EditUserInput!) { editUser(input: $i) { username } }";
-const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
-const CREATE_MODEL: &str = "mutation($id: String!) { createModel(id: $id) { id } }";
-const CREATE_GROUP: &str = "mutation($i: GroupInput!) { createGroup(input: $i) { name } }";
+use crate::helpers::{
+    TestApp, all_group_names, all_usernames, code, create_group, create_model, create_user, edit_user, model_ids,
+    try_login,
+};
 
 /// The control characters tried in every string input: C0 (NUL included), DEL and C1.
 const CONTROLS: &[char] = &['\0', '\u{1}', '\n', '\r', '\t', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}'];
-
-async fn create_user(app: &TestApp, admin: &str, input: Value) -> Value {
-    app.gql(Some(admin), CREATE_USER, json!({ "i": input })).await
-}
-
-async fn usernames(app: &TestApp, admin: &str) -> Vec<String> {
-    let body = app.gql(Some(admin), "{ users { username } }", json!({})).await;
-    body["data"]["users"].as_array().unwrap_or_else(|| panic!("{body}")).iter().map(|u| name(&u["username"])).collect()
-}
-
-async fn model_ids(app: &TestApp, admin: &str) -> Vec<String> {
-    let body = app.gql(Some(admin), "{ models { id } }", json!({})).await;
-    body["data"]["models"].as_array().unwrap_or_else(|| panic!("{body}")).iter().map(|m| name(&m["id"])).collect()
-}
-
-async fn group_names(app: &TestApp, admin: &str) -> Vec<String> {
-    let body = app.gql(Some(admin), "{ groups { name } }", json!({})).await;
-    body["data"]["groups"].as_array().unwrap_or_else(|| panic!("{body}")).iter().map(|g| name(&g["name"])).collect()
-}
-
-fn name(value: &Value) -> String {
-    value.as_str().unwrap().to_owned()
-}
 
 fn assert_accepted(body: &Value, field: &str, what: &str) {
     assert!(body["errors"].is_null(), "{what} must be accepted: {body}");
@@ -53,7 +27,7 @@ async fn assert_user_refused(app: &TestApp, admin: &str, input: Value, what: &st
     let username = input["username"].as_str().unwrap().to_owned();
     let body = create_user(app, admin, input).await;
     assert_bad_input(&body, "createUser", what);
-    assert!(!usernames(app, admin).await.contains(&username), "{what}: the refused user exists");
+    assert!(!all_usernames(app, admin).await.contains(&username), "{what}: the refused user exists");
 }
 
 async fn assert_user_accepted(app: &TestApp, admin: &str, input: Value, what: &str) {
@@ -61,7 +35,7 @@ async fn assert_user_accepted(app: &TestApp, admin: &str, input: Value, what: &s
     let body = create_user(app, admin, input).await;
     assert_accepted(&body, "createUser", what);
     assert_eq!(body["data"]["createUser"]["username"], username.as_str(), "{what}");
-    assert!(usernames(app, admin).await.contains(&username), "{what}: the user exists");
+    assert!(all_usernames(app, admin).await.contains(&username), "{what}: the user exists");
 }
 
 // ---- username ----
@@ -92,7 +66,7 @@ async fn an_empty_username_is_refused() {
     let admin = app.admin().await;
     let body = create_user(&app, &admin, json!({ "username": "", "password": "password-1" })).await;
     assert_bad_input(&body, "createUser", "empty username");
-    assert_eq!(usernames(&app, &admin).await, vec!["admin"]);
+    assert_eq!(all_usernames(&app, &admin).await, vec!["admin"]);
 }
 
 #[tokio::test]
@@ -135,7 +109,7 @@ async fn usernames_with_characters_outside_the_charset_are_refused() {
     for username in refused {
         assert_user_refused(&app, &admin, json!({ "username": username, "password": "password-1" }), username).await;
     }
-    assert_eq!(usernames(&app, &admin).await, vec!["admin"]);
+    assert_eq!(all_usernames(&app, &admin).await, vec!["admin"]);
 }
 
 #[tokio::test]
@@ -144,7 +118,7 @@ async fn the_username_me_is_reserved() {
     let admin = app.admin().await;
     let body = create_user(&app, &admin, json!({ "username": "me", "password": "password-1" })).await;
     assert_bad_input(&body, "createUser", "me");
-    assert_eq!(usernames(&app, &admin).await, vec!["admin"]);
+    assert_eq!(all_usernames(&app, &admin).await, vec!["admin"]);
 }
 
 #[tokio::test]
@@ -153,7 +127,7 @@ async fn usernames_differing_only_in_case_are_distinct_users() {
     let admin = app.admin().await;
     assert_user_accepted(&app, &admin, json!({ "username": "bob", "password": "password-lower" }), "bob").await;
     assert_user_accepted(&app, &admin, json!({ "username": "Bob", "password": "password-upper" }), "Bob").await;
-    let names = usernames(&app, &admin).await;
+    let names = all_usernames(&app, &admin).await;
     assert!(names.contains(&"bob".to_owned()) && names.contains(&"Bob".to_owned()), "{names:?}");
 
     let lower = app.login("bob", "password-lower").await;
@@ -164,7 +138,7 @@ async fn usernames_differing_only_in_case_are_distinct_users() {
     }
     // Each password only opens its own account, and BOB is nobody.
     for (user, password) in [("bob", "password-upper"), ("Bob", "password-lower"), ("BOB", "password-lower")] {
-        let body = app.gql(None, LOGIN, json!({ "u": user, "p": password })).await;
+        let body = try_login(&app, user, password).await;
         assert_eq!(code(&body), Some("UNAUTHENTICATED"), "{user}/{password}: {body}");
     }
     let body = app.gql(Some(&admin), "{ user(username: \"BOB\") { username } }", json!({})).await;
@@ -301,7 +275,7 @@ async fn control_characters_in_a_username_are_refused() {
             assert_user_refused(&app, &admin, input, &format!("username {username:?}")).await;
         }
     }
-    assert_eq!(usernames(&app, &admin).await, vec!["admin"]);
+    assert_eq!(all_usernames(&app, &admin).await, vec!["admin"]);
 }
 
 #[tokio::test]
@@ -354,15 +328,15 @@ async fn control_characters_in_login_inputs_are_bad_user_input() {
     app.regular_user("bob").await;
     for (i, c) in CONTROLS.iter().enumerate() {
         // A username that would otherwise be a plain unknown user (UNAUTHENTICATED).
-        let body = app.gql(None, LOGIN, json!({ "u": format!("ghost{i}{c}"), "p": "password-1" })).await;
+        let body = try_login(&app, &format!("ghost{i}{c}"), "password-1").await;
         assert_bad_input(&body, "login", &format!("login username with {c:?}"));
-        let body = app.gql(None, LOGIN, json!({ "u": format!("ghost-pw{i}"), "p": format!("password{c}") })).await;
+        let body = try_login(&app, &format!("ghost-pw{i}"), &format!("password{c}")).await;
         assert_bad_input(&body, "login", &format!("login password with {c:?}"));
     }
     // The right password with a control character appended is no password at all.
-    let body = app.gql(None, LOGIN, json!({ "u": "bob", "p": "password-bob\n" })).await;
+    let body = try_login(&app, "bob", "password-bob\n").await;
     assert_bad_input(&body, "login", "bob's password and a newline");
-    let body = app.gql(None, LOGIN, json!({ "u": "bob\0", "p": "password-bob" })).await;
+    let body = try_login(&app, "bob\0", "password-bob").await;
     assert_bad_input(&body, "login", "bob and a NUL");
     app.login("bob", "password-bob").await;
 }
@@ -379,7 +353,7 @@ async fn control_characters_in_edit_user_inputs_are_refused_and_change_nothing()
         {
             let mut input = json!({ "username": "bob" });
             input[field] = json!(value);
-            let body = app.gql(Some(&admin), EDIT_USER, json!({ "i": input })).await;
+            let body = edit_user(&app, &admin, input).await;
             assert_bad_input(&body, "editUser", &format!("editUser {field} {value:?}"));
         }
     }
@@ -405,7 +379,7 @@ async fn edit_user_applies_the_same_limits_and_changes_nothing_when_refused() {
         json!({ "username": "bob", "fullName": "Robert", "email": "a@b@c" }),
     ];
     for input in refused {
-        let body = app.gql(Some(&admin), EDIT_USER, json!({ "i": input })).await;
+        let body = edit_user(&app, &admin, input.clone()).await;
         assert_bad_input(&body, "editUser", &input.to_string());
     }
     let body = app.gql(Some(&admin), "{ user(username: \"bob\") { email fullName groups { name } } }", json!({})).await;
@@ -432,7 +406,7 @@ async fn create_user_naming_a_group_that_does_not_exist_is_refused() {
     // The user's own group does not exist before the user does.
     let input = json!({ "username": "bob", "password": "password-1", "groups": ["read-user-bob"] });
     assert_user_refused(&app, &admin, input, "its own group, not yet there").await;
-    let groups = group_names(&app, &admin).await;
+    let groups = all_group_names(&app, &admin).await;
     assert!(!groups.iter().any(|g| g.ends_with("-user-bob")), "no group of bob is left behind: {groups:?}");
     // An existing group is fine.
     let input = json!({ "username": "bob", "password": "password-1", "groups": ["read-model"] });
@@ -446,14 +420,14 @@ async fn a_model_id_of_128_characters_is_accepted_and_129_refused() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let m128 = "m".repeat(128);
-    let body = app.gql(Some(&admin), CREATE_MODEL, json!({ "id": m128 })).await;
+    let body = create_model(&app, &admin, &m128).await;
     assert_accepted(&body, "createModel", "128 characters");
     assert!(model_ids(&app, &admin).await.contains(&m128));
     let m129 = "n".repeat(129);
-    let body = app.gql(Some(&admin), CREATE_MODEL, json!({ "id": m129 })).await;
+    let body = create_model(&app, &admin, &m129).await;
     assert_bad_input(&body, "createModel", "129 characters");
     assert!(!model_ids(&app, &admin).await.contains(&m129));
-    let groups = group_names(&app, &admin).await;
+    let groups = all_group_names(&app, &admin).await;
     assert!(!groups.iter().any(|g| g.contains(&m129)), "no group of the refused model: {groups:?}");
 }
 
@@ -462,7 +436,7 @@ async fn model_ids_outside_the_charset_are_refused_and_leave_nothing() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     for id in ["Model.v1_final-2", "a", ".", "_", "-", "ABCXYZabcxyz0189._-"] {
-        let body = app.gql(Some(&admin), CREATE_MODEL, json!({ "id": id })).await;
+        let body = create_model(&app, &admin, id).await;
         assert_accepted(&body, "createModel", id);
     }
     let mut refused: Vec<String> =
@@ -471,21 +445,21 @@ async fn model_ids_outside_the_charset_are_refused_and_leave_nothing() {
             .map(|s| s.to_string())
             .collect();
     refused.extend(CONTROLS.iter().map(|c| format!("m{c}x")));
-    let groups_before = group_names(&app, &admin).await;
+    let groups_before = all_group_names(&app, &admin).await;
     let models_before = model_ids(&app, &admin).await;
     for id in &refused {
-        let body = app.gql(Some(&admin), CREATE_MODEL, json!({ "id": id })).await;
+        let body = create_model(&app, &admin, id).await;
         assert_bad_input(&body, "createModel", &format!("model id {id:?}"));
     }
     assert_eq!(model_ids(&app, &admin).await, models_before, "no refused model exists");
-    assert_eq!(group_names(&app, &admin).await, groups_before, "no refused model left groups");
+    assert_eq!(all_group_names(&app, &admin).await, groups_before, "no refused model left groups");
 }
 
 #[tokio::test]
 async fn a_regular_users_refused_model_leaves_it_no_groups() {
     let app = TestApp::spawn().await;
     let bob = app.regular_user("bob").await;
-    let body = app.gql(Some(&bob), CREATE_MODEL, json!({ "id": "a@b" })).await;
+    let body = create_model(&app, &bob, "a@b").await;
     assert_bad_input(&body, "createModel", "a@b by bob");
     let body = app.gql(Some(&bob), "{ me { groups { name } models { id } } }", json!({})).await;
     let groups = body["data"]["me"]["groups"].as_array().unwrap();
@@ -500,13 +474,13 @@ async fn a_group_name_of_128_characters_is_accepted_and_129_refused() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let g128 = "g".repeat(128);
-    let body = app.gql(Some(&admin), CREATE_GROUP, json!({ "i": { "name": g128, "permissions": [] } })).await;
+    let body = create_group(&app, &admin, json!({ "name": g128, "permissions": [] })).await;
     assert_accepted(&body, "createGroup", "128 characters");
-    assert!(group_names(&app, &admin).await.contains(&g128));
+    assert!(all_group_names(&app, &admin).await.contains(&g128));
     let g129 = "h".repeat(129);
-    let body = app.gql(Some(&admin), CREATE_GROUP, json!({ "i": { "name": g129, "permissions": [] } })).await;
+    let body = create_group(&app, &admin, json!({ "name": g129, "permissions": [] })).await;
     assert_bad_input(&body, "createGroup", "129 characters");
-    assert!(!group_names(&app, &admin).await.contains(&g129));
+    assert!(!all_group_names(&app, &admin).await.contains(&g129));
 }
 
 #[tokio::test]
@@ -514,7 +488,7 @@ async fn group_names_outside_the_charset_are_refused_and_leave_nothing() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     for name in ["team.a_b-c", "t", ".", "_", "-", "ABCXYZabcxyz0189._-"] {
-        let body = app.gql(Some(&admin), CREATE_GROUP, json!({ "i": { "name": name, "permissions": [] } })).await;
+        let body = create_group(&app, &admin, json!({ "name": name, "permissions": [] })).await;
         assert_accepted(&body, "createGroup", name);
     }
     let mut refused: Vec<String> =
@@ -523,27 +497,27 @@ async fn group_names_outside_the_charset_are_refused_and_leave_nothing() {
             .map(|s| s.to_string())
             .collect();
     refused.extend(CONTROLS.iter().map(|c| format!("g{c}x")));
-    let before = group_names(&app, &admin).await;
+    let before = all_group_names(&app, &admin).await;
     for name in &refused {
         let input = json!({ "name": name, "permissions": [{ "resourceType": "MODEL", "method": "GET" }] });
-        let body = app.gql(Some(&admin), CREATE_GROUP, json!({ "i": input })).await;
+        let body = create_group(&app, &admin, input).await;
         assert_bad_input(&body, "createGroup", &format!("group name {name:?}"));
     }
-    assert_eq!(group_names(&app, &admin).await, before, "no refused group exists");
+    assert_eq!(all_group_names(&app, &admin).await, before, "no refused group exists");
 }
 
 #[tokio::test]
 async fn control_characters_in_a_permission_resource_id_are_refused() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let before = group_names(&app, &admin).await;
+    let before = all_group_names(&app, &admin).await;
     for (i, c) in CONTROLS.iter().enumerate() {
         let permission = json!({ "resourceType": "MODEL", "resourceId": format!("m{c}"), "method": "GET" });
         let input = json!({ "name": format!("g{i}"), "permissions": [permission] });
-        let body = app.gql(Some(&admin), CREATE_GROUP, json!({ "i": input })).await;
+        let body = create_group(&app, &admin, input).await;
         assert_bad_input(&body, "createGroup", &format!("resourceId with {c:?}"));
     }
-    assert_eq!(group_names(&app, &admin).await, before, "no refused group exists");
+    assert_eq!(all_group_names(&app, &admin).await, before, "no refused group exists");
 }
 
 // ---- wrongly typed input ----
@@ -572,7 +546,8 @@ async fn wrongly_typed_variables_are_bad_user_input_and_change_nothing() {
         assert!(body["data"].is_null() || body["data"]["createUser"].is_null(), "{input}: {body}");
     }
     // The input missing entirely, and an inline enum literal that does not exist.
-    let body = app.gql(Some(&admin), CREATE_USER, json!({})).await;
+    let create_without_input = "mutation($i: CreateUserInput!) { createUser(input: $i) { username } }";
+    let body = app.gql(Some(&admin), create_without_input, json!({})).await;
     assert_eq!(code(&body), Some("BAD_USER_INPUT"), "{body}");
     let body = app
         .gql(
@@ -590,12 +565,10 @@ async fn wrongly_typed_variables_are_bad_user_input_and_change_nothing() {
         )
         .await;
     assert_eq!(code(&body), Some("BAD_USER_INPUT"), "{body}");
-    let body = app
-        .gql(Some(&admin), CREATE_GROUP, json!({ "i": { "name": "g", "permissions": [{ "resourceType": "PLANET" }] } }))
-        .await;
+    let body = create_group(&app, &admin, json!({ "name": "g", "permissions": [{ "resourceType": "PLANET" }] })).await;
     assert_eq!(code(&body), Some("BAD_USER_INPUT"), "{body}");
-    assert_eq!(usernames(&app, &admin).await, vec!["admin"]);
-    assert!(!group_names(&app, &admin).await.contains(&"g".to_owned()));
+    assert_eq!(all_usernames(&app, &admin).await, vec!["admin"]);
+    assert!(!all_group_names(&app, &admin).await.contains(&"g".to_owned()));
 }
 
 #[tokio::test]

@@ -1,4 +1,6 @@
-//! `TestApp`: the real app on a loopback port with a fresh SQLite file, spoken to over HTTP.
+//! What the API tests share: `TestApp`, the real app on a loopback port with a fresh
+//! database, spoken to over HTTP; and the wrappers, builders and assertions that more
+//! than one test file uses, re-exported here from the modules below.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,11 +9,25 @@ use mlte_graphql::config::{Config, Secret};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+mod assertions;
+mod groups;
+mod models;
+pub mod postgres;
+mod process;
+mod users;
+
+pub use assertions::*;
+pub use groups::*;
+pub use models::*;
+pub use process::*;
+pub use users::*;
+
 /// The bootstrap admin's password in every test app.
 pub const ADMIN_PASSWORD: &str = "admin-password";
 /// The signing key of every test app, so tests can forge tokens.
 pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 
+/// One app under test: in this process, or a server process of its own.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
@@ -64,7 +80,7 @@ impl TestApp {
     /// Runs `mlte-graphql serve` on a free port and waits for it to say where it listens.
     async fn start_process_with_env(config: Config, dir: Arc<TempDir>, env: &[(&str, &str)]) -> TestApp {
         use tokio::io::{AsyncBufReadExt, BufReader};
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mlte-graphql"))
+        let mut child = server_command()
             .arg("serve")
             .env("DATABASE_URL", &config.database_url)
             .env("MLTE_LISTEN", "127.0.0.1:0")
@@ -135,6 +151,7 @@ impl TestApp {
         self._process.as_mut().expect("a server process").wait().await.expect("the process exits")
     }
 
+    /// The address of `path` on this app.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -159,16 +176,11 @@ impl TestApp {
 
     /// Logs in through the `login` mutation; panics unless it succeeds.
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let body = self
-            .gql(
-                None,
-                "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }",
-                json!({ "u": username, "p": password }),
-            )
-            .await;
+        let body = try_login(self, username, password).await;
         body["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("login failed: {body}")).to_owned()
     }
 
+    /// Logs in as the bootstrap admin and returns its token.
     pub async fn admin(&self) -> String {
         self.login("admin", ADMIN_PASSWORD).await
     }
@@ -182,13 +194,7 @@ impl TestApp {
 
     /// Creates a user as `token`; panics unless it succeeds.
     pub async fn create_user(&self, token: &str, input: Value) -> Value {
-        let body = self
-            .gql(
-                Some(token),
-                "mutation($i: CreateUserInput!) { createUser(input: $i) { username } }",
-                json!({ "i": input }),
-            )
-            .await;
+        let body = create_user(self, token, input).await;
         assert!(body["errors"].is_null(), "createUser failed: {body}");
         body
     }
@@ -203,12 +209,7 @@ impl TestApp {
                 json!({ "u": username }),
             )
             .await;
-        let mut names: Vec<String> = body["data"]["user"]["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["name"].as_str().unwrap().to_owned())
-            .collect();
+        let mut names = names(&body["data"]["user"]["groups"]);
         names.extend(groups.iter().map(|g| g.to_string()));
         let body = self
             .gql(
@@ -229,97 +230,9 @@ pub enum Database {
     Postgres,
 }
 
-/// A schema of its own in the test PostgreSQL for each test.
-pub mod postgres {
-    use sqlx::{Connection, PgConnection, Row};
-
-    /// The test server; `MLTE_TEST_POSTGRES_URL` overrides it.
-    pub fn server_url() -> String {
-        std::env::var("MLTE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-    }
-
-    /// A new empty schema, as a database URL whose search path is that schema. Without
-    /// a reachable server the PostgreSQL suite is skipped, loudly, unless CI=true.
-    pub async fn fresh_schema() -> String {
-        let server = server_url();
-        let mut conn = match PgConnection::connect(&server).await {
-            Ok(conn) => conn,
-            Err(error) if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("CI=true but PostgreSQL at {server} is not reachable: {error}")
-            }
-            Err(error) => {
-                eprintln!(
-                    "\nSKIPPED: the PostgreSQL suite needs PostgreSQL at {server} ({error}); set MLTE_TEST_POSTGRES_URL\n"
-                );
-                std::process::exit(0);
-            }
-        };
-        drop_schemas_of_finished_runs(&mut conn).await;
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let schema =
-            format!("mlte_test_{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&mut conn)
-            .await
-            .expect("create schema");
-        let separator = if server.contains('?') { '&' } else { '?' };
-        format!("{server}{separator}options[search_path]={schema}")
-    }
-
-    /// Schemas left by test processes that have ended.
-    async fn drop_schemas_of_finished_runs(conn: &mut PgConnection) {
-        let rows = sqlx::query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mlte\\_test\\_%'")
-            .fetch_all(&mut *conn)
-            .await
-            .expect("list schemas");
-        for row in rows {
-            let schema: String = row.get(0);
-            let pid = schema.split('_').nth(2).unwrap_or("");
-            if !pid.is_empty() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut *conn).await;
-            }
-        }
-    }
-}
-
+/// The password [`TestApp::regular_user`] gives `username`.
 pub fn password_of(username: &str) -> String {
     format!("password-{username}")
-}
-
-/// A permission as sorted tuples compare: (resourceType, resourceId, method).
-pub type PermissionTuple = (String, Option<String>, String);
-
-/// The permissions of `group` (a `Group` with `permissions { resourceType resourceId
-/// method }`), sorted.
-pub fn permission_tuples(group: &Value) -> Vec<PermissionTuple> {
-    let mut out: Vec<_> = group["permissions"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no permissions in {group}"))
-        .iter()
-        .map(|p| {
-            (
-                p["resourceType"].as_str().unwrap().to_owned(),
-                p["resourceId"].as_str().map(str::to_owned),
-                p["method"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-/// The `extensions.code` of the first error, if any.
-pub fn code(body: &Value) -> Option<&str> {
-    body["errors"][0]["extensions"]["code"].as_str()
-}
-
-/// The error codes of a response, in order.
-pub fn codes(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .map(|errors| errors.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned()).collect())
-        .unwrap_or_default()
 }
 
 /// Quiet unless TEST_LOG is set.

@@ -1,0 +1,23 @@
+//! The one list of API test modules, run on SQLite by `tests/api/main.rs` and on
+//! PostgreSQL by `tests/api_postgres.rs`. A module that needs one database says so
+//! and returns early on the other.
+
+mod access_version;
+mod cors;
+mod environment;
+mod groups;
+mod hardening;
+mod hostile_documents;
+mod http;
+mod models;
+mod operations;
+mod operator;
+mod outage;
+mod races;
+mod root_fields;
+mod scale_out;
+mod schema;
+mod throttle;
+mod tokens;
+mod users;
+mod validation;
