@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code};
+use crate::helpers::{TestApp, assert_ok, code, must_create_group, names};
 
 const ME: &str = "{ me { role groups { name permissions { resourceType resourceId method } } models { id } } }";
 
@@ -16,12 +16,11 @@ async fn me(process: &TestApp, token: &str) -> Value {
 }
 
 fn group_names(body: &Value) -> Vec<String> {
-    body["data"]["me"]["groups"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap().to_owned()).collect()
+    names(&body["data"]["me"]["groups"])
 }
 
 async fn ok(app: &TestApp, token: &str, query: &str, variables: Value) {
-    let body = app.gql(Some(token), query, variables).await;
-    assert_eq!(code(&body), None, "{query}: {body}");
+    assert_ok(&app.gql(Some(token), query, variables).await, query);
 }
 
 #[tokio::test]
@@ -30,7 +29,7 @@ async fn every_write_that_changes_what_a_user_may_do_is_seen_at_once_by_another_
     let b = a.another_process().await;
     let admin = a.admin().await;
     let token = a.regular_user("u").await;
-    ok(&a, &admin, "mutation { createGroup(input: {name: \"extra\", permissions: []}) { name } }", json!({})).await;
+    must_create_group(&a, &admin, json!({ "name": "extra", "permissions": [] })).await;
 
     // A membership.
     assert!(!group_names(&me(&b, &token).await).contains(&"extra".to_owned()));

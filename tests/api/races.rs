@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code, password_of};
+use crate::helpers::{TestApp, code, must_create_group, names, password_of, try_login};
 
 const ROUNDS: u64 = 20;
 
@@ -46,24 +46,9 @@ const EDIT_USER: &str = "mutation($i: EditUserInput!) { editUser(input: $i) { us
 const DELETE_USER: &str = "mutation($u: String!) { deleteUser(username: $u) { username } }";
 const READ_USER: &str = "query($u: String!) { user(username: $u) { role disabled email groups { name } } }";
 
-fn group_names(user: &Value) -> Vec<String> {
-    user["groups"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap().to_owned()).collect()
-}
-
 /// The user as an admin reads it; null when it does not exist.
 async fn read_user(app: &TestApp, admin: &str, username: &str) -> Value {
     app.gql(Some(admin), READ_USER, json!({ "u": username })).await["data"]["user"].clone()
-}
-
-async fn login_code(app: &TestApp, username: &str, password: &str) -> Option<String> {
-    let body = app
-        .gql(
-            None,
-            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }",
-            json!({ "u": username, "p": password }),
-        )
-        .await;
-    code(&body).map(str::to_owned)
 }
 
 /// A REGULAR user changes its password and sends its groups and `disabled` unchanged,
@@ -79,7 +64,7 @@ async fn a_self_edit_racing_an_admins_disable_and_revoke_ends_as_one_serial_orde
     for round in 0..ROUNDS {
         let u = format!("racer{round}");
         let token = app.regular_user(&u).await;
-        let groups = group_names(&read_user(&app, &admin, &u).await);
+        let groups = names(&read_user(&app, &admin, &u).await["groups"]);
         // Sorted by name, as `User.groups` lists them.
         let revoked = json!([format!("edit-user-{u}"), format!("read-user-{u}")]);
         let new_password = format!("new-password-{u}");
@@ -102,15 +87,15 @@ async fn a_self_edit_racing_an_admins_disable_and_revoke_ends_as_one_serial_orde
         assert_eq!(code(&admins), None, "the admin's edit always succeeds: {admins}");
         let after = read_user(&app, &admin, &u).await;
         assert_eq!(after["disabled"], true, "round {round}: {own} {after}");
-        assert_eq!(json!(group_names(&after)), revoked, "round {round}: {own} {after}");
+        assert_eq!(json!(names(&after["groups"])), revoked, "round {round}: {own} {after}");
         // A disabled user's right password is FORBIDDEN at login, a wrong one UNAUTHENTICATED.
         match code(&own) {
             None => {
                 self_edit_first += 1;
-                assert_eq!(login_code(&app, &u, &new_password).await.as_deref(), Some("FORBIDDEN"));
+                assert_eq!(code(&try_login(&app, &u, &new_password).await), Some("FORBIDDEN"));
             }
             Some("FORBIDDEN") => {
-                assert_eq!(login_code(&app, &u, &password_of(&u)).await.as_deref(), Some("FORBIDDEN"));
+                assert_eq!(code(&try_login(&app, &u, &password_of(&u)).await), Some("FORBIDDEN"));
             }
             other => panic!("round {round}: the user's edit answered {other:?}: {own}"),
         }
@@ -263,10 +248,7 @@ async fn group_permissions(app: &TestApp, admin: &str, name: &str) -> Value {
 async fn two_edits_of_one_group_at_once_leave_one_of_the_two_sets() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let body = app
-        .gql(Some(&admin), "mutation { createGroup(input: {name: \"g\", permissions: []}) { name } }", json!({}))
-        .await;
-    assert_eq!(code(&body), None, "{body}");
+    must_create_group(&app, &admin, json!({ "name": "g", "permissions": [] })).await;
     let set = |id: &str| {
         json!([
             { "resourceType": "MODEL", "resourceId": id, "method": "GET" },
@@ -292,14 +274,7 @@ async fn an_edit_of_a_group_racing_its_deletion_ends_as_one_serial_order() {
     let admin = app.admin().await;
     for round in 0..ROUNDS {
         let name = format!("g{round}");
-        let body = app
-            .gql(
-                Some(&admin),
-                "mutation($n: String!) { createGroup(input: {name: $n, permissions: []}) { name } }",
-                json!({ "n": name }),
-            )
-            .await;
-        assert_eq!(code(&body), None, "{body}");
+        must_create_group(&app, &admin, json!({ "name": name, "permissions": [] })).await;
         let permission = json!([{ "resourceType": "USER", "resourceId": null, "method": "GET" }]);
         let edit = spawn_gql(&app, &admin, EDIT_GROUP, json!({ "n": name, "p": permission }), 0);
         let delete = spawn_gql(
@@ -341,7 +316,7 @@ async fn two_replacements_of_a_users_groups_at_once_leave_one_of_the_two_lists()
         );
         let (first, second) = (first.await.unwrap(), second.await.unwrap());
         assert_eq!((code(&first), code(&second)), (None, None), "{first} {second}");
-        let groups = json!(group_names(&read_user(&app, &admin, "u").await));
+        let groups = json!(names(&read_user(&app, &admin, "u").await["groups"]));
         assert!(groups == first_list || groups == second_list, "round {round}: {groups}");
     }
 }
@@ -357,15 +332,8 @@ async fn a_membership_edit_racing_the_deletion_of_its_group_ends_as_one_serial_o
     app.regular_user("u").await;
     for round in 0..ROUNDS {
         let name = format!("g{round}");
-        let body = app
-            .gql(
-                Some(&admin),
-                "mutation($n: String!) { createGroup(input: {name: $n, permissions: []}) { name } }",
-                json!({ "n": name }),
-            )
-            .await;
-        assert_eq!(code(&body), None, "{body}");
-        let before = group_names(&read_user(&app, &admin, "u").await);
+        must_create_group(&app, &admin, json!({ "name": name, "permissions": [] })).await;
+        let before = names(&read_user(&app, &admin, "u").await["groups"]);
         let wanted = json!(["read-model", name]);
         let edit = spawn_gql(&app, &admin, EDIT_USER, json!({ "i": { "username": "u", "groups": wanted } }), 0);
         let delete = spawn_gql(
@@ -377,7 +345,7 @@ async fn a_membership_edit_racing_the_deletion_of_its_group_ends_as_one_serial_o
         );
         let (edit, delete) = (edit.await.unwrap(), delete.await.unwrap());
         assert_eq!(code(&delete), None, "{delete}");
-        let after = group_names(&read_user(&app, &admin, "u").await);
+        let after = names(&read_user(&app, &admin, "u").await["groups"]);
         match code(&edit) {
             None => assert_eq!(after, ["read-model"], "round {round}"),
             Some("BAD_USER_INPUT") => assert_eq!(after, before, "round {round}"),
@@ -424,10 +392,7 @@ async fn a_transaction_aborted_for_a_deadlock_is_run_again() {
     let server = app.another_process().await;
     let admin = server.admin().await;
     server.regular_user("u").await;
-    let body = server
-        .gql(Some(&admin), "mutation { createGroup(input: {name: \"held\", permissions: []}) { name } }", json!({}))
-        .await;
-    assert_eq!(code(&body), None, "{body}");
+    must_create_group(&server, &admin, json!({ "name": "held", "permissions": [] })).await;
 
     let mut conn = PgConnection::connect(app.database_url()).await.expect("connect");
     sqlx::query("SET deadlock_timeout = '60s'").execute(&mut conn).await.unwrap();
@@ -454,7 +419,7 @@ async fn a_transaction_aborted_for_a_deadlock_is_run_again() {
 
     let body = edit.await.unwrap();
     assert_eq!(code(&body), None, "the edit succeeded on its second run: {body}");
-    assert_eq!(group_names(&read_user(&server, &admin, "u").await), ["held"]);
+    assert_eq!(names(&read_user(&server, &admin, "u").await["groups"]), ["held"]);
     let logs = server.logs();
     assert!(
         logs.contains("write transaction aborted; running it again") && logs.contains("40P01")
