@@ -17,7 +17,7 @@ use tower::ServiceExt;
 
 use crate::accounts;
 use crate::auth::password::{self, Hasher};
-use crate::auth::throttle::LoginLimits;
+use crate::auth::throttle::{LoginLimits, PasswordChecks};
 use crate::auth::token::{self, TokenKeys};
 use crate::config::{Config, Secret};
 use crate::domain::validate;
@@ -48,14 +48,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let db = Db::connect(&config.database_url, &PoolSettings::from_config(config)).await?;
     bootstrap_admin(&db, &hasher, config.admin_password.as_ref()).await?;
     password::warm_up().await?;
-    let state = Arc::new(AppState {
-        db,
-        keys,
-        login_limits: LoginLimits::from_config(config),
-        hasher,
-        metrics,
-        groups_cache: GroupsCache::default(),
-    });
+    let passwords = PasswordChecks::new(db.clone(), hasher, LoginLimits::from_config(config));
+    let state = Arc::new(AppState { db, keys, passwords, metrics, groups_cache: GroupsCache::default() });
     let http = Http { api: Arc::new(Api::new(state.clone(), &QueryLimits::from_config(config))), state };
     let read_timeout = Duration::from_secs(config.read_timeout_secs);
     let limits = HttpLimits {

@@ -177,6 +177,12 @@ pub struct Config {
     /// The window of the per-address limit, in seconds.
     #[arg(long, env = "MLTE_LOGIN_ADDRESS_WINDOW_SECS", default_value_t = 600, global = true)]
     pub login_address_window_secs: u64,
+
+    /// Seconds after its last failure that a username's failure count is forgotten
+    /// (never while it is locked).
+    #[arg(long, env = "MLTE_LOGIN_USER_WINDOW_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub login_user_window_secs: u64,
 }
 
 impl Config {

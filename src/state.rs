@@ -2,7 +2,7 @@
 //! use it (graphql, http) and above the ones it holds (auth, store, metrics).
 
 use crate::auth::password::Hasher;
-use crate::auth::throttle::LoginLimits;
+use crate::auth::throttle::PasswordChecks;
 use crate::auth::token::TokenKeys;
 use crate::auth::{self, IssuedToken, LoginAttempt};
 use crate::error::{AppError, AppResult};
@@ -14,17 +14,22 @@ use crate::store::users::GroupsCache;
 pub struct AppState {
     pub db: Db,
     pub keys: TokenKeys,
-    pub login_limits: LoginLimits,
-    pub hasher: Hasher,
+    /// Passwords checked as throttled login attempts (RULES §6).
+    pub passwords: PasswordChecks,
     pub metrics: Metrics,
     /// Users' groups, kept while the database's access version holds.
     pub groups_cache: GroupsCache,
 }
 
 impl AppState {
-    /// Logs in with this state's database, keys, limits and hasher; counts refusals.
+    /// The Argon2 hasher, for new passwords.
+    pub fn hasher(&self) -> &Hasher {
+        self.passwords.hasher()
+    }
+
+    /// Logs in with this state's throttle and keys; counts refusals.
     pub async fn login(&self, attempt: LoginAttempt<'_>) -> AppResult<IssuedToken> {
-        let result = auth::login(&self.db, &self.keys, &self.login_limits, &self.hasher, attempt).await;
+        let result = auth::login(&self.passwords, &self.keys, attempt).await;
         match &result {
             Err(AppError::Unauthenticated(_)) => self.metrics.login_failed("bad_credentials"),
             Err(AppError::RateLimited { .. }) => self.metrics.login_failed("rate_limited"),

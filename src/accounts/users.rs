@@ -3,13 +3,15 @@
 
 use super::naming::{OwnedGroupKind, REGULAR_USER_DEFAULT_GROUPS, owned_group};
 use super::{Actor, EnabledAdmins, groups};
-use crate::auth::password::Hasher;
+use std::net::IpAddr;
+
+use crate::auth::throttle::PasswordChecks;
 use crate::config::Secret;
 use crate::domain::{Method, Permission, ResourceType, Role};
 use crate::error::{AppError, AppResult};
+use crate::store::WriteTx;
 use crate::store::groups::{self as group_rows, GroupRow};
 use crate::store::users::{self as user_rows, UserRow};
-use crate::store::{Db, WriteTx};
 
 /// What `createUser` needs (RULES §3): USER, the new name, POST.
 pub fn create_permission(username: &str) -> Permission {
@@ -80,28 +82,26 @@ impl NewPassword {
     }
 
     /// Hashes `password` for `target` and, when a non-admin changes its own, checks
-    /// `current` against the stored hash first (FORBIDDEN when wrong, BAD_USER_INPUT
-    /// when missing). The transaction checks again whether it had to (RULES §3).
+    /// `current` first, as a login attempt of that user from `address` (RULES §6:
+    /// same counts, same limits): FORBIDDEN when wrong, BAD_USER_INPUT when missing.
+    /// The transaction checks again whether it had to (RULES §3).
     pub async fn prepare(
-        db: &Db,
-        hasher: &Hasher,
+        checks: &PasswordChecks,
         actor: Actor<'_>,
         target: &str,
         password: Secret,
         current: Option<Secret>,
+        address: Option<IpAddr>,
     ) -> AppResult<Self> {
         let verified_against = match actor {
             Actor::Caller(caller) if !caller.is_admin() && caller.username() == target => {
                 let current = current.ok_or_else(current_password_required)?;
-                let stored = user_rows::find(&mut *db.conn().await?, target).await?.map(|row| row.password_hash);
-                if !hasher.verify(current, stored.clone()).await? {
-                    return Err(wrong_current_password());
-                }
-                stored
+                let user = checks.check(target, current, address).await?.ok_or_else(wrong_current_password)?;
+                Some(user.password_hash)
             }
             _ => None,
         };
-        Ok(NewPassword { hash: hasher.hash(password).await?, verified_against })
+        Ok(NewPassword { hash: checks.hasher().hash(password).await?, verified_against })
     }
 }
 

@@ -7,14 +7,13 @@ pub mod token;
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::Secret;
 use crate::domain::{Permission, Role, validate};
 use crate::error::{AppError, AppResult};
 use crate::store::users::UserWithGroups;
-use crate::store::{Db, login_failures, users};
-use throttle::LoginLimits;
+use crate::store::{Db, users};
+use throttle::PasswordChecks;
 use token::TokenKeys;
 
 /// The authenticated, enabled user behind a request.
@@ -88,95 +87,18 @@ pub struct LoginAttempt<'a> {
 
 const BAD_CREDENTIALS: AppError = AppError::Unauthenticated("invalid username or password");
 
-/// Exchanges a username and password for a token. The throttle is checked before
-/// any password work; an unknown user and a wrong password give the same error
-/// after the same Argon2 work, and both count as failures.
-pub async fn login(
-    db: &Db,
-    keys: &TokenKeys,
-    limits: &LoginLimits,
-    hasher: &password::Hasher,
-    attempt: LoginAttempt<'_>,
-) -> AppResult<IssuedToken> {
+/// Exchanges a username and password for a token. A username that breaks RULES §5
+/// is refused before anything is counted or stored; the rest is one throttled
+/// attempt ([`PasswordChecks::check`]), where an unknown user and a wrong password
+/// give the same error after the same work.
+pub async fn login(checks: &PasswordChecks, keys: &TokenKeys, attempt: LoginAttempt<'_>) -> AppResult<IssuedToken> {
     let LoginAttempt { username, password, address } = attempt;
-    validate::no_control_chars("username", username)?;
+    validate::username(username)?;
     validate::no_control_chars("password", password.expose())?;
-    let address = address.map(|a| a.to_string());
-    let now = now_ms();
-    let has_failures = check_limits(db, limits, username, address.as_deref(), now).await?;
-
-    // No stored password can be this long: a failure without any Argon2 work.
-    let too_long =
-        password.expose().len() > validate::PASSWORD_MAX_BYTES || username.len() > validate::USERNAME_MAX_CHARS;
-    let user = if too_long {
-        None
-    } else {
-        let user = users::find(&mut *db.conn().await?, username).await?;
-        let matches = hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
-        user.filter(|_| matches)
-    };
-    let Some(user) = user else {
-        record_failure(db, limits, username, address.as_deref(), now).await?;
-        return Err(BAD_CREDENTIALS);
-    };
-    if has_failures {
-        login_failures::clear_user(&mut *db.conn().await?, username).await?;
-    }
+    let user = checks.check(username, password, address).await?.ok_or(BAD_CREDENTIALS)?;
     if user.disabled {
         return Err(AppError::forbidden("this user is disabled"));
     }
     let access_token = keys.issue(&user.username, &user.token_version).map_err(AppError::internal)?;
     Ok(IssuedToken { access_token, expires_in: keys.ttl_secs() })
-}
-
-/// RATE_LIMITED if the username is locked or the address is over its limit;
-/// otherwise whether the username has failures on record.
-async fn check_limits(
-    db: &Db,
-    limits: &LoginLimits,
-    username: &str,
-    address: Option<&str>,
-    now: i64,
-) -> AppResult<bool> {
-    let mut conn = db.conn().await?;
-    let locked_until = login_failures::user_locked_until(&mut conn, username).await?;
-    if let Some(until) = locked_until.filter(|&until| until > now) {
-        return Err(AppError::RateLimited { retry_after_secs: throttle::retry_after_secs(now, until) });
-    }
-    if let Some(address) = address {
-        let window = millis(limits.address_window);
-        let (failures, oldest) = login_failures::address_failures_since(&mut conn, address, now - window).await?;
-        if failures > i64::from(limits.address_max_failures) {
-            let until = oldest.unwrap_or(now) + window;
-            return Err(AppError::RateLimited { retry_after_secs: throttle::retry_after_secs(now, until) });
-        }
-    }
-    Ok(locked_until.is_some())
-}
-
-async fn record_failure(
-    db: &Db,
-    limits: &LoginLimits,
-    username: &str,
-    address: Option<&str>,
-    now: i64,
-) -> AppResult<()> {
-    let mut tx = db.begin_write().await?;
-    let consecutive = login_failures::add_user_failure(&mut tx, username).await?;
-    let lock = limits.user_lock_after(consecutive);
-    if !lock.is_zero() {
-        login_failures::lock_user(&mut tx, username, now + millis(lock)).await?;
-    }
-    if let Some(address) = address {
-        login_failures::add_address_failure(&mut tx, address, now, now - millis(limits.address_window)).await?;
-    }
-    tx.commit().await
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(millis).unwrap_or(0)
 }

@@ -105,7 +105,7 @@ impl UserMutation {
             extra_groups,
         };
         let state = state(ctx)?;
-        user.row.password_hash = state.hasher.hash(Secret::new(input.password)).await?;
+        user.row.password_hash = state.hasher().hash(Secret::new(input.password)).await?;
         write_tx!(db_to_write(ctx)?, |tx| users::create(&mut tx, Actor::Caller(caller), &user))?;
         Ok(User::from(user.row))
     }
@@ -131,13 +131,11 @@ impl UserMutation {
         }
         let password = match input.password {
             Some(password) => {
-                let state = state(ctx)?;
+                let checks = &state(ctx)?.passwords;
                 let current = input.current_password.map(Secret::new);
-                let actor = Actor::Caller(caller);
-                Some(
-                    NewPassword::prepare(&state.db, &state.hasher, actor, &target, Secret::new(password), current)
-                        .await?,
-                )
+                let address = data::<RequestContext>(ctx)?.client_address();
+                let password = Secret::new(password);
+                Some(NewPassword::prepare(checks, Actor::Caller(caller), &target, password, current, address).await?)
             }
             None => None,
         };

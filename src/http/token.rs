@@ -57,7 +57,9 @@ pub(super) async fn grant(
             ([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], body).into_response()
         }
         Err(AppError::Unauthenticated(message)) => bad_request("invalid_grant", message),
-        Err(AppError::Forbidden(message) | AppError::BadUserInput(message)) => bad_request("invalid_grant", &message),
+        Err(AppError::Forbidden(message)) => bad_request("invalid_grant", &message),
+        // A username that breaks RULES §5 or a password with a control character.
+        Err(AppError::BadUserInput(message)) => bad_request("invalid_request", &message),
         Err(AppError::RateLimited { retry_after_secs }) => {
             let mut response =
                 oauth_error(StatusCode::TOO_MANY_REQUESTS, "invalid_request", "too many failed logins; retry later");

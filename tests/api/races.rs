@@ -12,25 +12,6 @@ use crate::helpers::{TestApp, code, must_create_group, names, password_of, try_l
 
 const ROUNDS: u64 = 20;
 
-/// One GraphQL request, sent from a task of its own.
-fn spawn_gql(
-    app: &TestApp,
-    token: &str,
-    query: &str,
-    variables: Value,
-    delay_ms: u64,
-) -> tokio::task::JoinHandle<Value> {
-    let request = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }));
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-        request.send().await.expect("request sent").json().await.expect("JSON body")
-    })
-}
-
 /// The offset of round `round`'s second request: 0 to 32 ms.
 fn offset(round: u64) -> u64 {
     (round % 5) * 8
@@ -68,17 +49,15 @@ async fn a_self_edit_racing_an_admins_disable_and_revoke_ends_as_one_serial_orde
         // Sorted by name, as `User.groups` lists them.
         let revoked = json!([format!("edit-user-{u}"), format!("read-user-{u}")]);
         let new_password = format!("new-password-{u}");
-        let own = spawn_gql(
-            &app,
-            &token,
+        let own = app.spawn_gql(
+            Some(&token),
             EDIT_USER,
             json!({ "i": { "username": "me", "password": new_password, "currentPassword": password_of(&u),
                            "disabled": false, "groups": groups } }),
             0,
         );
-        let admins = spawn_gql(
-            &app,
-            &admin,
+        let admins = app.spawn_gql(
+            Some(&admin),
             EDIT_USER,
             json!({ "i": { "username": u, "disabled": true, "groups": revoked } }),
             offset_past_argon2(round),
@@ -115,15 +94,14 @@ async fn an_unchanged_role_from_a_helpdesk_never_undoes_a_concurrent_promotion()
         let u = format!("target{round}");
         app.regular_user(&u).await;
         let email = format!("{u}@example.org");
-        let edit = spawn_gql(
-            &app,
-            &helpdesk,
+        let edit = app.spawn_gql(
+            Some(&helpdesk),
             EDIT_USER,
             json!({ "i": { "username": u, "role": "REGULAR", "email": email } }),
             0,
         );
         let promote =
-            spawn_gql(&app, &admin, EDIT_USER, json!({ "i": { "username": u, "role": "ADMIN" } }), offset(round));
+            app.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": u, "role": "ADMIN" } }), offset(round));
         let (edit, promote) = (edit.await.unwrap(), promote.await.unwrap());
         assert_eq!(code(&promote), None, "{promote}");
         let after = read_user(&app, &admin, &u).await;
@@ -148,9 +126,9 @@ async fn a_helpdesk_deletion_racing_a_promotion_ends_as_one_serial_order() {
     for round in 0..ROUNDS {
         let u = format!("target{round}");
         app.regular_user(&u).await;
-        let delete = spawn_gql(&app, &helpdesk, DELETE_USER, json!({ "u": u }), 0);
+        let delete = app.spawn_gql(Some(&helpdesk), DELETE_USER, json!({ "u": u }), 0);
         let promote =
-            spawn_gql(&app, &admin, EDIT_USER, json!({ "i": { "username": u, "role": "ADMIN" } }), offset(round));
+            app.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": u, "role": "ADMIN" } }), offset(round));
         let (delete, promote) = (delete.await.unwrap(), promote.await.unwrap());
         let after = read_user(&app, &admin, &u).await;
         match (code(&delete), code(&promote)) {
@@ -172,8 +150,8 @@ async fn two_admins_deleting_each_other_at_once_leave_one() {
         app.create_user(&keeper.1, json!({ "username": other, "password": password_of(&other), "role": "ADMIN" }))
             .await;
         let other_token = app.login(&other, &password_of(&other)).await;
-        let first = spawn_gql(&app, &keeper.1, DELETE_USER, json!({ "u": other }), 0);
-        let second = spawn_gql(&app, &other_token, DELETE_USER, json!({ "u": keeper.0 }), offset(round));
+        let first = app.spawn_gql(Some(&keeper.1), DELETE_USER, json!({ "u": other }), 0);
+        let second = app.spawn_gql(Some(&other_token), DELETE_USER, json!({ "u": keeper.0 }), offset(round));
         let (first, second) = (first.await.unwrap(), second.await.unwrap());
         let (loser, winner) = match (code(&first), code(&second)) {
             (None, Some("UNAUTHENTICATED")) => (other.clone(), keeper.clone()),
@@ -197,10 +175,10 @@ async fn two_admins_disabling_and_demoting_each_other_at_once_leave_an_enabled_a
         let other = format!("second{round}");
         app.create_user(&admin, json!({ "username": other, "password": password_of(&other), "role": "ADMIN" })).await;
         let other_token = app.login(&other, &password_of(&other)).await;
-        let disable = spawn_gql(&app, &admin, EDIT_USER, json!({ "i": { "username": other, "disabled": true } }), 0);
-        let demote = spawn_gql(
-            &app,
-            &other_token,
+        let disable =
+            app.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": other, "disabled": true } }), 0);
+        let demote = app.spawn_gql(
+            Some(&other_token),
             EDIT_USER,
             json!({ "i": { "username": "admin", "role": "REGULAR" } }),
             offset(round),
@@ -257,8 +235,8 @@ async fn two_edits_of_one_group_at_once_leave_one_of_the_two_sets() {
     };
     for round in 0..ROUNDS {
         let (a, b) = (format!("a{round}"), format!("b{round}"));
-        let first = spawn_gql(&app, &admin, EDIT_GROUP, json!({ "n": "g", "p": set(&a) }), 0);
-        let second = spawn_gql(&app, &admin, EDIT_GROUP, json!({ "n": "g", "p": set(&b) }), offset(round));
+        let first = app.spawn_gql(Some(&admin), EDIT_GROUP, json!({ "n": "g", "p": set(&a) }), 0);
+        let second = app.spawn_gql(Some(&admin), EDIT_GROUP, json!({ "n": "g", "p": set(&b) }), offset(round));
         let (first, second) = (first.await.unwrap(), second.await.unwrap());
         assert_eq!((code(&first), code(&second)), (None, None), "{first} {second}");
         let permissions = group_permissions(&app, &admin, "g").await;
@@ -276,10 +254,9 @@ async fn an_edit_of_a_group_racing_its_deletion_ends_as_one_serial_order() {
         let name = format!("g{round}");
         must_create_group(&app, &admin, json!({ "name": name, "permissions": [] })).await;
         let permission = json!([{ "resourceType": "USER", "resourceId": null, "method": "GET" }]);
-        let edit = spawn_gql(&app, &admin, EDIT_GROUP, json!({ "n": name, "p": permission }), 0);
-        let delete = spawn_gql(
-            &app,
-            &admin,
+        let edit = app.spawn_gql(Some(&admin), EDIT_GROUP, json!({ "n": name, "p": permission }), 0);
+        let delete = app.spawn_gql(
+            Some(&admin),
             "mutation($n: String!) { deleteGroup(name: $n) { name } }",
             json!({ "n": name }),
             offset(round),
@@ -306,10 +283,10 @@ async fn two_replacements_of_a_users_groups_at_once_leave_one_of_the_two_lists()
     for round in 0..ROUNDS {
         let first_list = json!(["read-model", "read-user"]);
         let second_list = json!(["edit-model", "read-group"]);
-        let first = spawn_gql(&app, &admin, EDIT_USER, json!({ "i": { "username": "u", "groups": first_list } }), 0);
-        let second = spawn_gql(
-            &app,
-            &admin,
+        let first =
+            app.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": "u", "groups": first_list } }), 0);
+        let second = app.spawn_gql(
+            Some(&admin),
             EDIT_USER,
             json!({ "i": { "username": "u", "groups": second_list } }),
             offset(round),
@@ -335,10 +312,9 @@ async fn a_membership_edit_racing_the_deletion_of_its_group_ends_as_one_serial_o
         must_create_group(&app, &admin, json!({ "name": name, "permissions": [] })).await;
         let before = names(&read_user(&app, &admin, "u").await["groups"]);
         let wanted = json!(["read-model", name]);
-        let edit = spawn_gql(&app, &admin, EDIT_USER, json!({ "i": { "username": "u", "groups": wanted } }), 0);
-        let delete = spawn_gql(
-            &app,
-            &admin,
+        let edit = app.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": "u", "groups": wanted } }), 0);
+        let delete = app.spawn_gql(
+            Some(&admin),
             "mutation($n: String!) { deleteGroup(name: $n) { name } }",
             json!({ "n": name }),
             offset(round),
@@ -398,7 +374,7 @@ async fn a_transaction_aborted_for_a_deadlock_is_run_again() {
     sqlx::query("SET deadlock_timeout = '60s'").execute(&mut conn).await.unwrap();
     sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
     sqlx::query("SELECT name FROM groups WHERE name = 'held' FOR UPDATE").fetch_one(&mut conn).await.unwrap();
-    let edit = spawn_gql(&server, &admin, EDIT_USER, json!({ "i": { "username": "u", "groups": ["held"] } }), 0);
+    let edit = server.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": "u", "groups": ["held"] } }), 0);
     // Until the edit's transaction waits for the group this connection holds.
     loop {
         let waiting: i64 =

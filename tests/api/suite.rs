@@ -18,6 +18,7 @@ mod root_fields;
 mod scale_out;
 mod schema;
 mod throttle;
+mod throttle_bursts;
 mod tokens;
 mod users;
 mod validation;

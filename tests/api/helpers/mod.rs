@@ -181,6 +181,42 @@ impl TestApp {
     }
 
     /// Logs in as the bootstrap admin and returns its token.
+    /// One GraphQL request sent from a task of its own after `delay_ms`, for requests
+    /// that must run at once; the task gives the whole JSON body.
+    pub fn spawn_gql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        delay_ms: u64,
+    ) -> tokio::task::JoinHandle<Value> {
+        let mut request =
+            self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+            request.send().await.expect("request sent").json().await.expect("JSON body")
+        })
+    }
+
+    /// Argon2id computations this app's process has done (its `/metrics`).
+    pub async fn argon2_hashes(&self) -> u64 {
+        let text = self.client.get(self.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let line = text.lines().find_map(|l| l.strip_prefix("mlte_graphql_argon2_hashes_total "));
+        line.and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("no Argon2 count in {text}"))
+    }
+
+    /// Rows in `table` of this app's database, read directly.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        use sqlx::{Connection, Row};
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(self.database_url()).await.expect("connect");
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.expect("count").get(0)
+    }
+
     pub async fn admin(&self) -> String {
         self.login("admin", ADMIN_PASSWORD).await
     }
