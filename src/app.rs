@@ -50,7 +50,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     password::warm_up().await?;
     let passwords = PasswordChecks::new(db.clone(), hasher, LoginLimits::from_config(config));
     let state = Arc::new(AppState { db, keys, passwords, metrics, groups_cache: GroupsCache::default() });
-    let http = Http { api: Arc::new(Api::new(state.clone(), &QueryLimits::from_config(config))), state };
+    let api = Arc::new(Api::new(state.clone(), &QueryLimits::from_config(config)));
+    let http = Http { api, state, trusted_proxies: Arc::new(config.trusted_proxies.clone()) };
     let read_timeout = Duration::from_secs(config.read_timeout_secs);
     let limits = HttpLimits {
         max_body_bytes: config.max_body_bytes,

@@ -1,7 +1,9 @@
 //! Command line and environment configuration (RULES §1).
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -178,6 +180,11 @@ pub struct Config {
     #[arg(long, env = "MLTE_LOGIN_ADDRESS_WINDOW_SECS", default_value_t = 600, global = true)]
     pub login_address_window_secs: u64,
 
+    /// Proxies (comma-separated CIDRs or addresses) whose `X-Forwarded-For` names the
+    /// client: the right-most address in it that is not one of them. None by default.
+    #[arg(long, env = "MLTE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network, global = true)]
+    pub trusted_proxies: Vec<IpNet>,
+
     /// Seconds after its last failure that a username's failure count is forgotten
     /// (never while it is locked).
     #[arg(long, env = "MLTE_LOGIN_USER_WINDOW_SECS", default_value_t = 3600,
@@ -194,6 +201,15 @@ impl Config {
         let cli = Cli::from_arg_matches(&matches).expect("the defaults parse");
         Config { database_url: database_url.into(), ..cli.config }
     }
+}
+
+/// A CIDR (`10.0.0.0/8`) or a single address, spaces around it ignored.
+fn parse_network(value: &str) -> Result<IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<IpNet>()
+        .or_else(|_| value.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{value:?} is not a CIDR or an IP address"))
 }
 
 /// A string that never shows in `Debug` output or logs.
@@ -231,6 +247,15 @@ mod tests {
         let mut config = Config::for_database("sqlite://x.db");
         config.jwt_secret = Some(Secret::new("very-secret-value-of-enough-length"));
         assert!(!format!("{config:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_or_addresses() {
+        let cli = Cli::try_parse_from(["mlte-graphql", "--trusted-proxies", "10.0.0.0/8, 127.0.0.1,::1"]).unwrap();
+        let proxies: Vec<String> = cli.config.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(proxies, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        assert!(Cli::try_parse_from(["mlte-graphql", "--trusted-proxies", "10.0.0.0/33"]).is_err());
+        assert!(Cli::try_parse_from(["mlte-graphql", "--trusted-proxies", "proxy.local"]).is_err());
     }
 
     #[test]

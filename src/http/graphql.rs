@@ -2,18 +2,18 @@
 //! `application/graphql-response+json` out when the client accepts it (request errors
 //! then get 4xx), `application/json` otherwise (200 for every well-formed request).
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Http, RequestId, playground};
+use super::{ClientAddress, Http, RequestId, playground};
 use crate::graphql::guards::RequestContext;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -100,8 +100,8 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 /// What a request brings to the resolvers: its token, client address and id.
-fn request_context(headers: &HeaderMap, client: &ConnectInfo<SocketAddr>, id: &RequestId) -> RequestContext {
-    RequestContext::new(bearer(headers), Some(client.ip()), id.0.clone())
+fn request_context(headers: &HeaderMap, client: IpAddr, id: &RequestId) -> RequestContext {
+    RequestContext::new(bearer(headers), Some(client), id.0.clone())
 }
 
 /// The body of a GraphQL POST, checked field by field: the spec wants a 400 for
@@ -136,7 +136,7 @@ impl PostBody {
 /// past the size limit is refused before anything runs).
 pub(super) async fn post(
     State(http): State<Http>,
-    client: ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     Extension(id): Extension<RequestId>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -161,7 +161,7 @@ pub(super) async fn post(
             return format.refuse(StatusCode::BAD_REQUEST, message);
         }
     };
-    execute(&http, format, request, request_context(&headers, &client, &id)).await
+    execute(&http, format, request, request_context(&headers, client, &id)).await
 }
 
 /// Runs the request and writes the response.
@@ -181,7 +181,7 @@ pub(super) struct GetParams {
 /// `GET /graphql`: queries only; a browser without a query gets the playground.
 pub(super) async fn get(
     State(http): State<Http>,
-    client: ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     Extension(id): Extension<RequestId>,
     headers: HeaderMap,
     params: Result<Query<GetParams>, QueryRejection>,
@@ -210,7 +210,7 @@ pub(super) async fn get(
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
-    execute(&http, format, request, request_context(&headers, &client, &id)).await
+    execute(&http, format, request, request_context(&headers, client, &id)).await
 }
 
 /// Whether the operation a request would run is anything but a query. A document

@@ -9,13 +9,17 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::FutureExt;
+use ipnet::IpNet;
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
@@ -29,6 +33,48 @@ use crate::state::AppState;
 pub struct Http {
     pub api: Arc<Api>,
     pub state: Arc<AppState>,
+    /// Proxies whose `X-Forwarded-For` is believed (RULES §6).
+    pub trusted_proxies: Arc<Vec<IpNet>>,
+}
+
+/// The client's address (RULES §6): the TCP peer, unless the peer is a trusted proxy;
+/// then the right-most address of `X-Forwarded-For` that is not a trusted proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<Http> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, http: &Http) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([0, 0, 0, 0]), |c| c.ip());
+        Ok(ClientAddress(client_address(peer, &parts.headers, &http.trusted_proxies)))
+    }
+}
+
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|net| net.contains(address));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    // Every X-Forwarded-For header, in order, its hops from the client to us.
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        // What is left of the first hop that is not a trusted proxy was written by
+        // the client, and proves nothing; a hop that is no address ends the walk too.
+        match hop.parse::<IpAddr>() {
+            Ok(address) if is_trusted(&address) => client = address,
+            Ok(address) => return address,
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 /// Limits on one HTTP request; each has a flag.
@@ -134,5 +180,44 @@ async fn health(State(http): State<Http>) -> Response {
         Json(json!({ "status": "ok" })).into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable" }))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let headers = forwarded(&["203.0.113.9"]);
+        assert_eq!(client_address(ip("198.51.100.1"), &headers, &trusted), ip("198.51.100.1"));
+        assert_eq!(client_address(ip("10.0.0.2"), &headers, &[]), ip("10.0.0.2"));
+        assert_eq!(client_address(ip("10.0.0.2"), &headers, &trusted), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn the_right_most_untrusted_hop_is_the_client_whatever_the_client_wrote_before_it() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        // The client claims 1.2.3.4; the load balancer appended what it saw.
+        let headers = forwarded(&["1.2.3.4, 203.0.113.9", "10.0.0.7"]);
+        assert_eq!(client_address(ip("10.0.0.2"), &headers, &trusted), ip("203.0.113.9"));
+        // No header, or nothing but proxies: the furthest proxy.
+        assert_eq!(client_address(ip("10.0.0.2"), &HeaderMap::new(), &trusted), ip("10.0.0.2"));
+        assert_eq!(client_address(ip("10.0.0.2"), &forwarded(&["10.0.0.9"]), &trusted), ip("10.0.0.9"));
+        // Garbage right of any address: the proxy that passed it on.
+        assert_eq!(client_address(ip("10.0.0.2"), &forwarded(&["1.2.3.4, unknown"]), &trusted), ip("10.0.0.2"));
     }
 }

@@ -1,16 +1,14 @@
 //! `POST /api/token`: the OAuth2 password grant, as MLTE's clients expect it.
 
-use std::net::SocketAddr;
-
+use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Http;
+use super::{ClientAddress, Http};
 use crate::auth::LoginAttempt;
 use crate::config::Secret;
 use crate::error::AppError;
@@ -31,7 +29,7 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 /// `POST /api/token`: the OAuth2 password grant, as MLTE's clients expect it.
 pub(super) async fn grant(
     State(http): State<Http>,
-    client: ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     let bad_request = |error: &str, description: &str| oauth_error(StatusCode::BAD_REQUEST, error, description);
@@ -46,7 +44,7 @@ pub(super) async fn grant(
     let (Some(username), Some(password)) = (form.username, form.password) else {
         return bad_request("invalid_request", "username and password are required");
     };
-    let attempt = LoginAttempt { username: &username, password: Secret::new(password), address: Some(client.ip()) };
+    let attempt = LoginAttempt { username: &username, password: Secret::new(password), address: Some(client) };
     match http.state.login(attempt).await {
         Ok(issued) => {
             let body = Json(json!({

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, code, password_of, try_login};
+use crate::helpers::{ADMIN_PASSWORD, LOGIN, TestApp, code, password_of, try_login};
 
 async fn fail(app: &TestApp, username: &str, times: usize) {
     for _ in 0..times {
@@ -117,4 +117,44 @@ async fn a_lock_holds_across_processes_sharing_the_database() {
     let second = first.another_process().await;
     fail(&first, "bob", 5).await;
     assert_eq!(code(&try_login(&second, "bob", &password_of("bob")).await), Some("RATE_LIMITED"));
+}
+
+/// A failed login sent as if through a proxy that appended `client` to
+/// X-Forwarded-For.
+async fn fail_as(app: &TestApp, client: &str, username: &str) -> Value {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", format!("6.6.6.6, {client}"))
+        .json(&json!({ "query": LOGIN, "variables": { "u": username, "p": "wrong-password" } }))
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_address_limit_hits_one_client_not_everyone() {
+    let app = TestApp::spawn_with(|config| {
+        config.login_address_max_failures = 3;
+        config.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    for user in ["a", "b", "c"] {
+        assert_eq!(code(&fail_as(&app, "203.0.113.1", user).await), Some("UNAUTHENTICATED"));
+    }
+    assert_eq!(code(&fail_as(&app, "203.0.113.1", "d").await), Some("RATE_LIMITED"), "that client is at its limit");
+    // Another client behind the same proxy, even one claiming the first's address
+    // further left in the header, is not.
+    assert_eq!(code(&fail_as(&app, "203.0.113.2", "d").await), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn x_forwarded_for_from_a_peer_that_is_not_a_trusted_proxy_is_ignored() {
+    let app = TestApp::spawn_with(|config| config.login_address_max_failures = 3).await;
+    for (client, user) in [("203.0.113.1", "a"), ("203.0.113.2", "b"), ("203.0.113.3", "c")] {
+        assert_eq!(code(&fail_as(&app, client, user).await), Some("UNAUTHENTICATED"));
+    }
+    // All of them came from the loopback peer: one address, at its limit.
+    assert_eq!(code(&fail_as(&app, "203.0.113.4", "d").await), Some("RATE_LIMITED"));
 }

@@ -7,9 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code, password_of, try_login};
-
-const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }";
+use crate::helpers::{LOGIN, TestApp, code, password_of, try_login};
 
 /// Sends every (username, password) login at once, alternating between `apps`, and
 /// counts the answers by code ("ok" for a token).

@@ -82,10 +82,9 @@ pub async fn user_exists(app: &TestApp, admin: &str, username: &str) -> bool {
 /// `login(username, password)` without a token, whatever it answers ([`TestApp::login`]
 /// must succeed).
 pub async fn try_login(app: &TestApp, username: &str, password: &str) -> Value {
-    app.gql(
-        None,
-        "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken tokenType expiresIn } }",
-        json!({ "u": username, "p": password }),
-    )
-    .await
+    app.gql(None, LOGIN, json!({ "u": username, "p": password })).await
 }
+
+/// The `login` mutation, its variables `u` and `p`.
+pub const LOGIN: &str =
+    "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken tokenType expiresIn } }";
