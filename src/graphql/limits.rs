@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationType, Selection, SelectionSet};
 use async_graphql::{Name, Request, ServerError, ServerResult, Value};
 
+use super::operation;
 use crate::error::AppError;
 
 /// The caps; each has a flag.
@@ -30,14 +31,22 @@ impl DocumentLimits {
         if request.variables.iter().any(|(_, value)| has_control_char(value)) {
             return Err(refuse("variables must not contain control characters"));
         }
-        if parsed.prepare(request) {
-            return Ok(());
+        if !parsed.prepare(request) {
+            match request.parsed_query() {
+                Ok(document) => self.check_document(document)?,
+                Err(_) => return Ok(()),
+            }
+            parsed.remember(request);
         }
-        match request.parsed_query() {
-            Ok(document) => self.check_document(document)?,
-            Err(_) => return Ok(()),
+        // What depends on the variables: checked on every request.
+        let Request { variables, operation_name, .. } = &*request;
+        let (variables, name) = (variables.clone(), operation_name.clone());
+        let Ok(document) = request.parsed_query() else { return Ok(()) };
+        let Some(operation) = operation::selected(document, name.as_deref()) else { return Ok(()) };
+        operation::check_variables(operation, &variables).map_err(refuse)?;
+        if operation::root_selections(document, operation, &variables, "users") > 1 {
+            return Err(refuse("an operation may list every user (users) at most once"));
         }
-        parsed.remember(request);
         Ok(())
     }
 

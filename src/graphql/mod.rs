@@ -7,6 +7,7 @@ pub mod limits;
 pub mod loaders;
 pub mod models;
 mod nulls;
+mod operation;
 pub mod types;
 pub mod users;
 

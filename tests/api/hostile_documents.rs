@@ -2,7 +2,7 @@
 //! defaults (RULES §5), and failures under aliases and fragments, which must null
 //! only what GraphQL's null propagation says.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, code};
 
@@ -52,4 +52,64 @@ async fn an_aliased_non_null_failure_nulls_the_whole_answer() {
     assert_eq!(body["data"], json!(null), "users is non-null: its failure reaches data: {body}");
     assert_eq!(body["errors"][0]["path"], json!(["everyone"]), "{body}");
     assert_eq!(code(&body), Some("FORBIDDEN"));
+}
+
+/// POSTs a request accepting the GraphQL response format; its status and body.
+async fn post_graphql_response(app: &TestApp, token: &str, query: &str, variables: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn variables_that_cannot_be_coerced_are_a_request_error() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let user = "query Q($u: String!) { user(username: $u) { username } }";
+    let create = "mutation($i: CreateUserInput!) { createUser(input: $i) { username } }";
+    for (query, variables) in [
+        (user, json!({})),
+        (user, json!({ "u": null })),
+        (user, json!({ "u": 7 })),
+        (create, json!({ "i": { "username": "eve" } })),
+        (create, json!({ "i": { "username": "eve", "password": "password-eve", "role": "ROOT" } })),
+        (create, json!({ "i": { "username": "eve", "password": "password-eve", "unknown": 1 } })),
+    ] {
+        let (status, body) = post_graphql_response(&app, &admin, query, variables.clone()).await;
+        assert_eq!((status, code(&body)), (400, Some("BAD_USER_INPUT")), "{variables}: {body}");
+        assert!(body.get("data").is_none(), "nothing ran: {body}");
+    }
+    assert!(
+        app.gql(Some(&admin), "{ user(username: \"eve\") { username } }", json!({})).await["data"]["user"].is_null()
+    );
+}
+
+#[tokio::test]
+async fn an_operation_lists_every_user_at_most_once_however_it_is_spelled() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for query in [
+        "{ a: users { username } b: users { username } }",
+        "query { users { username } ...F } fragment F on Query { again: users { role } }",
+        "query { a: users { username } ... on Query { b: users { username } } }",
+    ] {
+        let (status, body) = post_graphql_response(&app, &admin, query, json!({})).await;
+        assert_eq!((status, code(&body)), (400, Some("BAD_USER_INPUT")), "{query}: {body}");
+        assert!(body.get("data").is_none(), "{body}");
+    }
+    // One response key twice is one field; a skipped second listing is none.
+    for (query, variables) in [
+        ("{ users { username } users { role } }", json!({})),
+        ("query($s: Boolean!) { a: users { username } b: users @skip(if: $s) { role } }", json!({ "s": true })),
+    ] {
+        let (status, body) = post_graphql_response(&app, &admin, query, variables).await;
+        assert_eq!((status, code(&body)), (200, None), "{query}: {body}");
+    }
 }
