@@ -101,8 +101,9 @@ pub struct Config {
     #[arg(long, env = "MLTE_MAX_QUERY_DEPTH", default_value_t = 16, global = true)]
     pub max_query_depth: usize,
 
-    /// Most fields one query may select, counted through fragments.
-    #[arg(long, env = "MLTE_MAX_QUERY_COMPLEXITY", default_value_t = 500, global = true)]
+    /// Most a query may ask for, counted through fragments: a field counts one, a list
+    /// field ten times its selection (RULES §11).
+    #[arg(long, env = "MLTE_MAX_QUERY_COMPLEXITY", default_value_t = 20_000, global = true)]
     pub max_query_complexity: usize,
 
     /// Deepest nesting the parser follows (selections, lists and objects in values);

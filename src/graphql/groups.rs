@@ -17,7 +17,10 @@ pub struct GroupQuery;
 #[Object]
 impl GroupQuery {
     /// Every group, sorted by name.
-    #[graphql(guard = "Requires::permission(ResourceType::Group, None, Method::Get)")]
+    #[graphql(
+        guard = "Requires::permission(ResourceType::Group, None, Method::Get)",
+        complexity = "super::LIST_WEIGHT * child_complexity"
+    )]
     async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
         let rows = group_rows::list(&mut *state(ctx)?.db.conn().await?).await?;
         Ok(rows.into_iter().map(Group::from).collect())
@@ -30,7 +33,10 @@ impl GroupQuery {
     }
 
     /// Every distinct permission held by some group.
-    #[graphql(guard = "Requires::permission(ResourceType::Group, None, Method::Get)")]
+    #[graphql(
+        guard = "Requires::permission(ResourceType::Group, None, Method::Get)",
+        complexity = "super::LIST_WEIGHT * child_complexity"
+    )]
     async fn permissions(&self, ctx: &Context<'_>) -> AppResult<Vec<Permission>> {
         group_rows::distinct_permissions(&mut *state(ctx)?.db.conn().await?).await
     }

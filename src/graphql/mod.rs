@@ -38,6 +38,10 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
+/// What a list field's selection counts for in a document's complexity (RULES §11):
+/// a list of every user, group or model is as long as the database makes it.
+pub const LIST_WEIGHT: usize = 10;
+
 /// How much one request may ask for; each has a flag.
 #[derive(Debug, Clone)]
 pub struct QueryLimits {

@@ -18,6 +18,7 @@ pub struct ModelQuery;
 #[Object]
 impl ModelQuery {
     /// The models the caller may read, sorted by id.
+    #[graphql(complexity = "super::LIST_WEIGHT * child_complexity")]
     async fn models(&self, ctx: &Context<'_>) -> AppResult<Vec<Model>> {
         let caller = caller(ctx).await?;
         let ids = model_rows::list_ids(&mut *state(ctx)?.db.conn().await?).await?;

@@ -79,6 +79,7 @@ impl User {
     }
 
     /// Sorted by name.
+    #[graphql(complexity = "super::LIST_WEIGHT * child_complexity")]
     async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
         let groups = match &self.groups {
             Some(groups) => groups.clone(),
@@ -88,6 +89,7 @@ impl User {
     }
 
     /// The models this user may read (GET on MODEL), sorted by id.
+    #[graphql(complexity = "super::LIST_WEIGHT * child_complexity")]
     async fn models(&self, ctx: &Context<'_>) -> AppResult<Vec<Model>> {
         let ids = loaders(ctx)?.readable_models(&self.username).await?;
         Ok(ids.into_iter().map(|id| Model { id }).collect())
@@ -101,6 +103,7 @@ fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a Loaders> {
 #[derive(SimpleObject)]
 pub struct Group {
     pub name: String,
+    #[graphql(complexity = "super::LIST_WEIGHT * child_complexity")]
     pub permissions: Vec<Permission>,
 }
 

@@ -52,7 +52,10 @@ impl UserQuery {
     }
 
     /// Every user, sorted by username.
-    #[graphql(guard = "Requires::permission(ResourceType::User, None, Method::Get)")]
+    #[graphql(
+        guard = "Requires::permission(ResourceType::User, None, Method::Get)",
+        complexity = "super::LIST_WEIGHT * child_complexity"
+    )]
     async fn users(&self, ctx: &Context<'_>) -> AppResult<Vec<User>> {
         let rows = user_rows::list(&mut *state(ctx)?.db.conn().await?).await?;
         let look_ahead = ctx.look_ahead();

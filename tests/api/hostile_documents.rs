@@ -113,3 +113,29 @@ async fn an_operation_lists_every_user_at_most_once_however_it_is_spelled() {
         assert_eq!((status, code(&body)), (200, None), "{query}: {body}");
     }
 }
+
+/// RULES §11: a list field counts ten times its selection.
+#[tokio::test]
+async fn list_fields_weigh_ten_times_their_selection_in_a_documents_complexity() {
+    let app = TestApp::spawn_with(|config| config.max_query_complexity = 400).await;
+    let admin = app.admin().await;
+    let groups = "groups { name permissions { resourceType resourceId method } }";
+    // 10 × (1 + 10 × 3) = 310: admitted.
+    let body = app.gql(Some(&admin), &format!("{{ {groups} }}"), json!({})).await;
+    assert_eq!(code(&body), None, "{body}");
+    // Twice: 620, over 400, refused before anything runs.
+    let (status, body) =
+        post_graphql_response(&app, &admin, &format!("{{ a: {groups} b: {groups} }}"), json!({})).await;
+    assert_eq!((status, code(&body)), (400, Some("BAD_USER_INPUT")), "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn the_default_complexity_admits_the_full_listing_of_every_user() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let listing = "{ users { username email fullName role disabled \
+                   groups { name permissions { resourceType resourceId method } } models { id } } }";
+    let body = app.gql(Some(&admin), listing, json!({})).await;
+    assert_eq!(code(&body), None, "{body}");
+}
