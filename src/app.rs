@@ -39,7 +39,7 @@ pub struct App {
 /// Connects to the database, applies migrations, creates the first admin if the
 /// database has no user, and builds the routes.
 pub async fn build(config: &Config) -> anyhow::Result<App> {
-    let keys = TokenKeys::new(config.jwt_secret.as_ref(), config.token_ttl_secs)?;
+    let keys = TokenKeys::new(config.jwt_secret.as_ref(), config.token_ttl_secs, config.session_max_secs)?;
     if config.jwt_secret.is_none() {
         tracing::warn!("MLTE_JWT_SECRET is not set: using a random key; tokens die with this process");
     }

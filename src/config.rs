@@ -89,6 +89,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=2_147_483_647), global = true)]
     pub token_ttl_secs: u32,
 
+    /// Longest a session lives, in seconds from its login: refreshed tokens never
+    /// outlive it (RULES §8).
+    #[arg(long, env = "MLTE_SESSION_MAX_SECS", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u32).range(1..=2_147_483_647), global = true)]
+    pub session_max_secs: u32,
+
     /// Password for the `admin` user created on an empty database; unset: random, printed once.
     #[arg(long, env = "MLTE_ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<Secret>,

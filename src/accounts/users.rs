@@ -126,6 +126,8 @@ pub struct UserChange {
     pub role: Option<Role>,
     /// The user's whole group list.
     pub groups: Option<Vec<String>>,
+    /// Ends every token issued until now (`revokeTokens`, RULES §8).
+    pub revoke_tokens: bool,
 }
 
 /// Applies `change` and returns the user as it is after. Only an ADMIN may change
@@ -165,6 +167,9 @@ pub async fn edit(tx: &mut WriteTx, actor: Actor<'_>, change: &UserChange) -> Ap
             }
         }
         after.password_hash = password.hash.clone();
+        after.token_version = crate::auth::token::new_version();
+    }
+    if change.revoke_tokens {
         after.token_version = crate::auth::token::new_version();
     }
     if let Some(email) = &change.email {

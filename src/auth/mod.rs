@@ -23,6 +23,8 @@ pub struct Caller {
     pub user: Arc<UserWithGroups>,
     /// Every permission of its groups, flattened once for the checks of the request.
     pub permissions: Vec<Permission>,
+    /// What its token said: the session it belongs to.
+    pub claims: token::Claims,
 }
 
 impl Caller {
@@ -67,15 +69,10 @@ pub async fn authenticate(
     if user.disabled {
         return Err(AppError::forbidden("this user is disabled"));
     }
-    Ok(Caller { permissions: user.permissions(), user: Arc::new(user) })
+    Ok(Caller { permissions: user.permissions(), user: Arc::new(user), claims })
 }
 
-/// A token handed out by a successful login.
-#[derive(Debug, Clone)]
-pub struct IssuedToken {
-    pub access_token: String,
-    pub expires_in: u64,
-}
+pub use token::IssuedToken;
 
 /// One login attempt, from the `login` mutation or `/api/token`.
 pub struct LoginAttempt<'a> {
@@ -83,6 +80,14 @@ pub struct LoginAttempt<'a> {
     pub password: Secret,
     /// The client's address, for the per-address limit; `None` when unknown.
     pub address: Option<IpAddr>,
+}
+
+/// A new token in the caller's session (RULES §8): UNAUTHENTICATED once the session
+/// has less than a second left. The caller's own token stays valid until its `exp`.
+pub fn refresh(keys: &TokenKeys, caller: &Caller) -> AppResult<IssuedToken> {
+    keys.refresh(&caller.claims)
+        .map_err(AppError::internal)?
+        .ok_or(AppError::Unauthenticated("the session has ended: log in again"))
 }
 
 const BAD_CREDENTIALS: AppError = AppError::Unauthenticated("invalid username or password");
@@ -99,6 +104,5 @@ pub async fn login(checks: &PasswordChecks, keys: &TokenKeys, attempt: LoginAtte
     if user.disabled {
         return Err(AppError::forbidden("this user is disabled"));
     }
-    let access_token = keys.issue(&user.username, &user.token_version).map_err(AppError::internal)?;
-    Ok(IssuedToken { access_token, expires_in: keys.ttl_secs() })
+    keys.issue(&user.username, &user.token_version).map_err(AppError::internal)
 }

@@ -14,13 +14,33 @@ use crate::config::Secret;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// What a token says. `ver` must equal the user's current token version, which a
-/// password change replaces and a re-created user gets anew, so older tokens fail.
+/// password change, `revokeTokens` or a re-created user replaces, so older tokens
+/// fail. `sst` is when the session began (RULES §8): the login that started the
+/// chain of refreshed tokens; a token without it (issued before sessions) counts
+/// its `iat`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
     pub iat: u64,
     pub exp: u64,
     pub ver: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sst: Option<u64>,
+}
+
+impl Claims {
+    /// When the session this token belongs to began (Unix seconds).
+    pub fn session_start(&self) -> u64 {
+        self.sst.unwrap_or(self.iat)
+    }
+}
+
+/// A token handed out by a login or a refresh.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub access_token: String,
+    /// How long this token lives, in seconds.
+    pub expires_in: u64,
 }
 
 /// Signs and checks tokens with one HS256 key.
@@ -29,6 +49,8 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     ttl_secs: u64,
+    /// The longest a session lives, counted from its login (RULES §8).
+    session_max_secs: u64,
     /// Tokens already verified, with their claims: a client sends the same token with
     /// every request, and decoding and checking it is a good part of a small request.
     /// Only tokens that verified are kept; expiry is checked on every use.
@@ -45,7 +67,7 @@ pub struct SecretTooShort;
 
 impl TokenKeys {
     /// Keys from the configured secret; `None` means a random key for this process.
-    pub fn new(secret: Option<&Secret>, ttl_secs: u32) -> Result<Self, SecretTooShort> {
+    pub fn new(secret: Option<&Secret>, ttl_secs: u32, session_max_secs: u32) -> Result<Self, SecretTooShort> {
         let bytes = match secret {
             Some(secret) if secret.expose().len() < MIN_SECRET_BYTES => return Err(SecretTooShort),
             Some(secret) => secret.expose().as_bytes().to_vec(),
@@ -64,19 +86,40 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(&bytes),
             validation,
             ttl_secs: u64::from(ttl_secs),
+            session_max_secs: u64::from(session_max_secs),
             verified: Mutex::default(),
         })
     }
 
-    pub fn ttl_secs(&self) -> u64 {
-        self.ttl_secs
+    /// The first token of a new session for `username` at its token version.
+    pub fn issue(&self, username: &str, version: &str) -> anyhow::Result<IssuedToken> {
+        let now = now_secs();
+        self.issue_in_session(username, version, now, now).map(|issued| issued.expect("a new session has time left"))
     }
 
-    /// A token for `username` at its current token version.
-    pub fn issue(&self, username: &str, version: &str) -> anyhow::Result<String> {
-        let iat = now_secs();
-        let claims = Claims { sub: username.to_owned(), iat, exp: iat + self.ttl_secs, ver: version.to_owned() };
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+    /// A new token in the session of `claims` (a refresh): it lives the token
+    /// lifetime, but never past the session's end; `None` when the session has less
+    /// than a second left.
+    pub fn refresh(&self, claims: &Claims) -> anyhow::Result<Option<IssuedToken>> {
+        self.issue_in_session(&claims.sub, &claims.ver, claims.session_start(), now_secs())
+    }
+
+    fn issue_in_session(
+        &self,
+        username: &str,
+        version: &str,
+        session_start: u64,
+        now: u64,
+    ) -> anyhow::Result<Option<IssuedToken>> {
+        let session_end = session_start.saturating_add(self.session_max_secs);
+        if session_end <= now {
+            return Ok(None);
+        }
+        let exp = (now + self.ttl_secs).min(session_end);
+        let claims =
+            Claims { sub: username.to_owned(), iat: now, exp, ver: version.to_owned(), sst: Some(session_start) };
+        let access_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok(Some(IssuedToken { access_token, expires_in: exp - now }))
     }
 
     /// The claims of a well-formed, correctly signed, unexpired token; `None` otherwise.
@@ -111,14 +154,14 @@ mod tests {
     use super::*;
 
     fn keys(secret: &str) -> TokenKeys {
-        TokenKeys::new(Some(&Secret::new(secret)), 60).unwrap()
+        TokenKeys::new(Some(&Secret::new(secret)), 60, 3600).unwrap()
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
     fn issued_tokens_verify_with_the_same_key_only() {
-        let token = keys(SECRET).issue("ann", "v1").unwrap();
+        let token = keys(SECRET).issue("ann", "v1").unwrap().access_token;
         let claims = keys(SECRET).verify(&token).unwrap();
         assert_eq!((claims.sub.as_str(), claims.ver.as_str()), ("ann", "v1"));
         assert_eq!(claims.exp - claims.iat, 60);
@@ -127,9 +170,9 @@ mod tests {
 
     #[test]
     fn short_secrets_are_refused() {
-        assert!(TokenKeys::new(Some(&Secret::new("x".repeat(31))), 60).is_err());
-        assert!(TokenKeys::new(Some(&Secret::new("x".repeat(32))), 60).is_ok());
-        assert!(TokenKeys::new(None, 60).is_ok());
+        assert!(TokenKeys::new(Some(&Secret::new("x".repeat(31))), 60, 3600).is_err());
+        assert!(TokenKeys::new(Some(&Secret::new("x".repeat(32))), 60, 3600).is_ok());
+        assert!(TokenKeys::new(None, 60, 3600).is_ok());
     }
 
     #[test]
@@ -162,7 +205,7 @@ mod tests {
 
     #[test]
     fn a_remembered_token_still_expires() {
-        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 60).unwrap();
+        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 60, 3600).unwrap();
         let claims = serde_json::json!({"sub": "ann", "iat": now_secs(), "exp": now_secs() + 60, "ver": "v"});
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET.as_bytes()))
@@ -171,6 +214,35 @@ mod tests {
         // As if the clock had moved past exp: the remembered claims are refused too.
         keys.verified.lock().unwrap().get_mut(&token).unwrap().exp = now_secs() - 1;
         assert!(keys.verify(&token).is_none());
+    }
+
+    #[test]
+    fn a_session_ends_its_tokens_whatever_their_lifetime() {
+        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 60, 100).unwrap();
+        let now = now_secs();
+        let claims =
+            |sst: Option<u64>, iat: u64| Claims { sub: "ann".into(), iat, exp: iat + 60, ver: "v".into(), sst };
+        // Early in the session: a whole lifetime.
+        let issued = keys.refresh(&claims(Some(now - 10), now - 10)).unwrap().unwrap();
+        assert_eq!(issued.expires_in, 60);
+        let refreshed = keys.verify(&issued.access_token).unwrap();
+        assert_eq!(refreshed.sst, Some(now - 10), "the session start carries over");
+        // Near the end: until the end only.
+        assert_eq!(keys.refresh(&claims(Some(now - 70), now - 5)).unwrap().unwrap().expires_in, 30);
+        // Past it, or with under a second left: none.
+        assert!(keys.refresh(&claims(Some(now - 100), now - 1)).unwrap().is_none());
+        // A token from before sessions counts its iat as the start.
+        assert!(keys.refresh(&claims(None, now - 100)).unwrap().is_none());
+        assert!(keys.refresh(&claims(None, now - 50)).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_session_shorter_than_the_lifetime_shortens_the_first_token() {
+        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 7200, 30).unwrap();
+        let issued = keys.issue("ann", "v").unwrap();
+        assert_eq!(issued.expires_in, 30);
+        let claims = keys.verify(&issued.access_token).unwrap();
+        assert_eq!(claims.exp - claims.iat, 30);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub struct QueryFields(users::UserQuery, models::ModelQuery, groups::GroupQuery)
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationFields(users::UserMutation, models::ModelMutation, groups::GroupMutation);
+pub struct MutationFields(users::UserMutation, models::ModelMutation, groups::GroupMutation, users::SessionMutation);
 
 pub type Query = guards::Authenticated<QueryFields>;
 pub type Mutation = guards::Authenticated<MutationFields>;

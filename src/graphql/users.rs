@@ -7,8 +7,8 @@ use super::loaders::Loaders;
 use super::types::{CreateUserInput, EditUserInput, Token, User};
 use super::{data, db_to_write, state};
 use crate::accounts::Actor;
-use crate::accounts::users::{self, NewPassword};
-use crate::auth::{LoginAttempt, token};
+use crate::accounts::users::{self, NewPassword, UserChange};
+use crate::auth::{self, LoginAttempt, token};
 use crate::config::Secret;
 use crate::domain::validate::{self, ME};
 use crate::domain::{Method, ResourceType, Role};
@@ -142,7 +142,7 @@ impl UserMutation {
             }
             None => None,
         };
-        let change = users::UserChange {
+        let change = UserChange {
             username: target,
             password,
             email: patch(input.email),
@@ -150,6 +150,7 @@ impl UserMutation {
             disabled: input.disabled,
             role: input.role,
             groups: input.groups,
+            revoke_tokens: false,
         };
         let after = write_tx!(db_to_write(ctx)?, |tx| users::edit(&mut tx, Actor::Caller(caller), &change))?;
         Ok(User::from(after))
@@ -162,6 +163,27 @@ impl UserMutation {
         let target = caller.resolve(&username);
         let (row, groups) = write_tx!(db_to_write(ctx)?, |tx| users::delete(&mut tx, Actor::Caller(caller), target))?;
         Ok(User::with_groups(row, groups))
+    }
+}
+
+#[derive(Default)]
+pub struct SessionMutation;
+
+#[Object]
+impl SessionMutation {
+    /// A new token for the caller's session (RULES 8). Needs a valid token.
+    async fn refresh_token(&self, ctx: &Context<'_>) -> AppResult<Token> {
+        Ok(auth::refresh(&state(ctx)?.keys, caller(ctx).await?)?.into())
+    }
+
+    /// Ends every token of the user issued until now (RULES 8); "me" means the caller.
+    #[graphql(guard = "Requires::to(users::edit_permission(&username))")]
+    async fn revoke_tokens(&self, ctx: &Context<'_>, username: String) -> AppResult<bool> {
+        let caller = caller(ctx).await?;
+        let change =
+            UserChange { username: caller.resolve(&username).to_owned(), revoke_tokens: true, ..Default::default() };
+        write_tx!(db_to_write(ctx)?, |tx| users::edit(&mut tx, Actor::Caller(caller), &change))?;
+        Ok(true)
     }
 }
 

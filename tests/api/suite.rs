@@ -17,6 +17,7 @@ mod races;
 mod root_fields;
 mod scale_out;
 mod schema;
+mod sessions;
 mod throttle;
 mod throttle_bursts;
 mod tokens;
