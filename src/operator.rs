@@ -38,7 +38,7 @@ pub async fn run(command: &UserCommand, config: &Config, stdin: impl Read) -> an
                 token_version: token::new_version(),
             };
             let user = NewUser { row, extra_groups: Vec::new() };
-            told(write_tx!(&db, |tx| users::create(&mut tx, Actor::Operator, &user)))?;
+            told(write_tx!(&db, |tx| users::create(&mut tx, Actor::operator("user create"), &user)))?;
             Ok(format!("created user {username} ({})", role.as_str()))
         }
         UserCommand::ResetPassword { username } => {
@@ -54,12 +54,12 @@ pub async fn run(command: &UserCommand, config: &Config, stdin: impl Read) -> an
         }
         UserCommand::Disable { username } => {
             let change = UserChange { username: username.clone(), disabled: Some(true), ..UserChange::default() };
-            told(write_tx!(&db, |tx| users::edit(&mut tx, Actor::Operator, &change)))?;
+            told(write_tx!(&db, |tx| users::edit(&mut tx, Actor::operator("user disable"), &change)))?;
             Ok(format!("disabled {username}"))
         }
         UserCommand::Enable { username } => {
             let change = UserChange { username: username.clone(), disabled: Some(false), ..UserChange::default() };
-            told(write_tx!(&db, |tx| users::edit(&mut tx, Actor::Operator, &change)))?;
+            told(write_tx!(&db, |tx| users::edit(&mut tx, Actor::operator("user enable"), &change)))?;
             Ok(format!("enabled {username}"))
         }
     }
@@ -67,7 +67,7 @@ pub async fn run(command: &UserCommand, config: &Config, stdin: impl Read) -> an
 
 /// Sets the password and lifts the user's failed-login lock.
 async fn reset_password(tx: &mut crate::store::WriteTx, change: &UserChange) -> AppResult<()> {
-    users::edit(tx, Actor::Operator, change).await?;
+    users::edit(tx, Actor::operator("user reset-password"), change).await?;
     login_failures::clear_user(tx, &change.username).await
 }
 

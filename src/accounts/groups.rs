@@ -15,22 +15,34 @@ pub fn permission(name: &str, method: Method) -> Permission {
 
 /// Creates a group; a taken name is ALREADY_EXISTS.
 pub async fn create(tx: &mut WriteTx, actor: Actor<'_>, group: &GroupRow) -> AppResult<()> {
-    actor.acting(tx, None, false).await?.require(&permission(&group.name, Method::Post))?;
-    group_rows::create(tx, group).await
+    let acting = actor.acting(tx, None, false).await?;
+    acting.require(&permission(&group.name, Method::Post))?;
+    group_rows::create(tx, group).await?;
+    let fields = if group.permissions.is_empty() { Vec::new() } else { vec!["permissions"] };
+    acting.record(tx, ResourceType::Group, &group.name, fields).await
 }
 
 /// Replaces a group's permissions.
 pub async fn edit(tx: &mut WriteTx, actor: Actor<'_>, group: &GroupRow) -> AppResult<()> {
-    actor.acting(tx, None, false).await?.require(&permission(&group.name, Method::Put))?;
-    group_rows::find_for_update(tx, &group.name).await?.ok_or_else(|| not_found(&group.name))?;
-    group_rows::set_permissions(tx, group).await
+    let acting = actor.acting(tx, None, false).await?;
+    acting.require(&permission(&group.name, Method::Put))?;
+    let before = group_rows::find_for_update(tx, &group.name).await?.ok_or_else(|| not_found(&group.name))?;
+    let fields = if before.permissions == group.permissions {
+        Vec::new()
+    } else {
+        group_rows::set_permissions(tx, group).await?;
+        vec!["permissions"]
+    };
+    acting.record(tx, ResourceType::Group, &group.name, fields).await
 }
 
 /// Deletes a group and removes it from every user; returns it as it was.
 pub async fn delete(tx: &mut WriteTx, actor: Actor<'_>, name: &str) -> AppResult<GroupRow> {
-    actor.acting(tx, None, false).await?.require(&permission(name, Method::Delete))?;
+    let acting = actor.acting(tx, None, false).await?;
+    acting.require(&permission(name, Method::Delete))?;
     let group = group_rows::find_for_update(tx, name).await?.ok_or_else(|| not_found(name))?;
     group_rows::delete(tx, name).await?;
+    acting.record(tx, ResourceType::Group, name, Vec::new()).await?;
     Ok(group)
 }
 

@@ -16,15 +16,23 @@ pub mod naming;
 pub mod users;
 
 use crate::auth::{Caller, policy};
-use crate::domain::{Permission, Role};
+use crate::domain::{Permission, ResourceType, Role};
 use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, NewEvent};
 use crate::store::{WriteTx, users as user_rows};
 
-/// Who makes a change.
+/// Who makes a change, and as what: the mutation or operator command, as the audit
+/// log names it (RULES §9).
 #[derive(Debug, Clone, Copy)]
-pub enum Actor<'a> {
-    /// An API caller, as authenticated when its request began.
-    Caller(&'a Caller),
+pub struct Actor<'a> {
+    who: Who<'a>,
+    action: &'static str,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Who<'a> {
+    /// An API caller, as authenticated when its request began, and that request's id.
+    Caller { caller: &'a Caller, request_id: &'a str },
     /// `mlte-graphql user …`: the operator at the database, with every right.
     Operator,
     /// The server itself: the start-up bootstrap of `admin`.
@@ -39,13 +47,36 @@ pub struct Acting<'a> {
 }
 
 impl<'a> Actor<'a> {
+    /// An API caller making `action` (a mutation's name) in the request `request_id`.
+    pub fn caller(caller: &'a Caller, request_id: &'a str, action: &'static str) -> Self {
+        Actor { who: Who::Caller { caller, request_id }, action }
+    }
+
+    /// The operator, running `action` (`user …`).
+    pub fn operator(action: &'static str) -> Self {
+        Actor { who: Who::Operator, action }
+    }
+
+    /// The server itself.
+    pub fn server(action: &'static str) -> Self {
+        Actor { who: Who::Server, action }
+    }
+
+    /// The API caller, if it is one.
+    pub fn as_caller(&self) -> Option<&'a Caller> {
+        match self.who {
+            Who::Caller { caller, .. } => Some(caller),
+            Who::Operator | Who::Server => None,
+        }
+    }
+
     /// The actor as it stands in `tx`. A caller must still exist, carry its token's
     /// version and be enabled: a mutation earlier in the same document, or another
     /// request meanwhile, may have deleted, disabled or logged it out. It is an ADMIN
     /// only if `admins` (locked by this transaction) holds it; without them, as its
     /// row says. `lock` locks its row too, for a caller about to join groups.
     async fn acting(self, tx: &mut WriteTx, admins: Option<&EnabledAdmins>, lock: bool) -> AppResult<Acting<'a>> {
-        let Actor::Caller(caller) = self else { return Ok(Acting { actor: self, role: Role::Admin }) };
+        let Some(caller) = self.as_caller() else { return Ok(Acting { actor: self, role: Role::Admin }) };
         let row = if lock {
             user_rows::find_for_update(tx, caller.username()).await?
         } else {
@@ -73,19 +104,33 @@ impl Acting<'_> {
 
     /// The caller's username; `None` for the operator and the server.
     pub fn username(&self) -> Option<&str> {
-        match self.actor {
-            Actor::Caller(caller) => Some(caller.username()),
-            Actor::Operator | Actor::Server => None,
-        }
+        self.actor.as_caller().map(Caller::username)
+    }
+
+    /// Writes the change's event (RULES §9): call it last, once the change is made.
+    async fn record(
+        &self,
+        tx: &mut WriteTx,
+        target_type: ResourceType,
+        target_id: &str,
+        fields: Vec<&str>,
+    ) -> AppResult<()> {
+        let request_id = match self.actor.who {
+            Who::Caller { request_id, .. } => Some(request_id),
+            Who::Operator | Who::Server => None,
+        };
+        let event =
+            NewEvent { actor: self.username(), action: self.actor.action, target_type, target_id, fields, request_id };
+        audit::insert(tx, &event).await
     }
 
     /// FORBIDDEN unless the actor, as it stands now, passes the check of RULES §3 for
     /// `requested` (the guards checked it already, as the caller stood when its
     /// request began).
     fn require(&self, requested: &Permission) -> AppResult<()> {
-        let allowed = match self.actor {
-            Actor::Caller(caller) => policy::is_allowed(self.role, &caller.permissions, requested),
-            Actor::Operator | Actor::Server => true,
+        let allowed = match self.actor.as_caller() {
+            Some(caller) => policy::is_allowed(self.role, &caller.permissions, requested),
+            None => true,
         };
         if allowed { Ok(()) } else { Err(AppError::forbidden("not allowed")) }
     }

@@ -27,17 +27,19 @@ pub async fn create(tx: &mut WriteTx, actor: Actor<'_>, id: &str) -> AppResult<(
     if let (false, Some(username)) = (acting.is_admin(), acting.username()) {
         group_rows::add_member(tx, username, &own).await?;
     }
-    Ok(())
+    acting.record(tx, ResourceType::Model, id, Vec::new()).await
 }
 
 /// Removes the model, its two groups and every membership in them.
 pub async fn delete(tx: &mut WriteTx, actor: Actor<'_>, id: &str) -> AppResult<()> {
-    actor.acting(tx, None, false).await?.require(&permission(id, Method::Delete))?;
+    let acting = actor.acting(tx, None, false).await?;
+    acting.require(&permission(id, Method::Delete))?;
     if !model_rows::lock(tx, id).await? {
         return Err(not_found(id));
     }
     group_rows::delete_owned(tx, ResourceType::Model, id).await?;
-    model_rows::delete(tx, id).await
+    model_rows::delete(tx, id).await?;
+    acting.record(tx, ResourceType::Model, id, Vec::new()).await
 }
 
 pub fn not_found(id: &str) -> AppError {

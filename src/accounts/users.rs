@@ -3,9 +3,8 @@
 
 use super::naming::{OwnedGroupKind, REGULAR_USER_DEFAULT_GROUPS, owned_group};
 use super::{Actor, EnabledAdmins, groups};
-use std::net::IpAddr;
-
-use crate::auth::throttle::PasswordChecks;
+use crate::auth::Caller;
+use crate::auth::throttle::{PasswordAttempt, PasswordChecks};
 use crate::config::Secret;
 use crate::domain::{Method, Permission, ResourceType, Role};
 use crate::error::{AppError, AppResult};
@@ -36,6 +35,21 @@ pub struct NewUser {
 }
 
 impl NewUser {
+    /// The input fields whose value differs from its default, as the audit log names
+    /// them (RULES §9).
+    fn fields(&self) -> Vec<&'static str> {
+        let row = &self.row;
+        let differs = [
+            ("password", true),
+            ("email", row.email.is_some()),
+            ("fullName", row.full_name.is_some()),
+            ("disabled", row.disabled),
+            ("role", row.role != Role::Regular),
+            ("groups", !self.extra_groups.is_empty()),
+        ];
+        differs.into_iter().filter(|(_, differs)| *differs).map(|(name, _)| name).collect()
+    }
+
     /// Whether anything but `role`, `groups` and `disabled`'s defaults is asked for.
     fn sets_privileges(&self) -> bool {
         self.row.role != Role::Regular || self.row.disabled || !self.extra_groups.is_empty()
@@ -63,7 +77,7 @@ pub async fn create(tx: &mut WriteTx, actor: Actor<'_>, user: &NewUser) -> AppRe
     if user.row.role == Role::Regular {
         join_own_groups(tx, &user.row.username).await?;
     }
-    Ok(())
+    acting.record(tx, ResourceType::User, &user.row.username, user.fields()).await
 }
 
 /// A new password for `editUser`: hashed before the transaction, with the stored hash
@@ -87,19 +101,18 @@ impl NewPassword {
     /// The transaction checks again whether it had to (RULES §3).
     pub async fn prepare(
         checks: &PasswordChecks,
-        actor: Actor<'_>,
+        caller: &Caller,
         target: &str,
         password: Secret,
         current: Option<Secret>,
-        address: Option<IpAddr>,
+        attempt: PasswordAttempt<'_>,
     ) -> AppResult<Self> {
-        let verified_against = match actor {
-            Actor::Caller(caller) if !caller.is_admin() && caller.username() == target => {
-                let current = current.ok_or_else(current_password_required)?;
-                let user = checks.check(target, current, address).await?.ok_or_else(wrong_current_password)?;
-                Some(user.password_hash)
-            }
-            _ => None,
+        let verified_against = if !caller.is_admin() && caller.username() == target {
+            let current = current.ok_or_else(current_password_required)?;
+            let user = checks.check(target, current, attempt).await?.ok_or_else(wrong_current_password)?;
+            Some(user.password_hash)
+        } else {
+            None
         };
         Ok(NewPassword { hash: checks.hasher().hash(password).await?, verified_against })
     }
@@ -209,6 +222,18 @@ pub async fn edit(tx: &mut WriteTx, actor: Actor<'_>, change: &UserChange) -> Ap
         group_rows::remove_member(tx, target, &gone).await?;
         group_rows::add_member(tx, target, groups).await?;
     }
+    // The fields whose value changed; `password` whenever one is set, and `disabled`
+    // always for the operator's `user disable` / `user enable`.
+    let changed = [
+        ("password", change.password.is_some()),
+        ("email", after.email != before.email),
+        ("fullName", after.full_name != before.full_name),
+        ("disabled", changes_disabled || (change.disabled.is_some() && acting.username().is_none())),
+        ("role", changes_role),
+        ("groups", changes_groups),
+    ];
+    let fields = changed.into_iter().filter(|(_, changed)| *changed).map(|(name, _)| name).collect();
+    acting.record(tx, ResourceType::User, target, fields).await?;
     Ok(after)
 }
 
@@ -228,6 +253,7 @@ pub async fn delete(tx: &mut WriteTx, actor: Actor<'_>, username: &str) -> AppRe
     let groups = user_rows::find_with_groups(tx, username).await?.map(|a| a.groups.to_vec()).unwrap_or_default();
     group_rows::delete_owned(tx, ResourceType::User, username).await?;
     user_rows::delete(tx, username).await?;
+    acting.record(tx, ResourceType::User, username, Vec::new()).await?;
     Ok((row, groups))
 }
 
@@ -246,7 +272,7 @@ pub async fn bootstrap_admin(tx: &mut WriteTx, password_hash: String) -> AppResu
         role: Role::Admin,
         token_version: crate::auth::token::new_version(),
     };
-    create(tx, Actor::Server, &NewUser { row, extra_groups: Vec::new() }).await?;
+    create(tx, Actor::server("createUser"), &NewUser { row, extra_groups: Vec::new() }).await?;
     Ok(true)
 }
 

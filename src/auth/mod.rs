@@ -80,6 +80,8 @@ pub struct LoginAttempt<'a> {
     pub password: Secret,
     /// The client's address, for the per-address limit; `None` when unknown.
     pub address: Option<IpAddr>,
+    /// The request's id, for the audit log.
+    pub request_id: &'a str,
 }
 
 /// A new token in the caller's session (RULES §8): UNAUTHENTICATED once the session
@@ -97,10 +99,11 @@ const BAD_CREDENTIALS: AppError = AppError::Unauthenticated("invalid username or
 /// attempt ([`PasswordChecks::check`]), where an unknown user and a wrong password
 /// give the same error after the same work.
 pub async fn login(checks: &PasswordChecks, keys: &TokenKeys, attempt: LoginAttempt<'_>) -> AppResult<IssuedToken> {
-    let LoginAttempt { username, password, address } = attempt;
+    let LoginAttempt { username, password, address, request_id } = attempt;
     validate::username(username)?;
     validate::no_control_chars("password", password.expose())?;
-    let user = checks.check(username, password, address).await?.ok_or(BAD_CREDENTIALS)?;
+    let attempt = throttle::PasswordAttempt { address, request_id };
+    let user = checks.check(username, password, attempt).await?.ok_or(BAD_CREDENTIALS)?;
     if user.disabled {
         return Err(AppError::forbidden("this user is disabled"));
     }

@@ -17,8 +17,10 @@ use tokio::sync::Notify;
 
 use super::password::Hasher;
 use crate::config::{Config, Secret};
+use crate::domain::ResourceType;
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, NewEvent};
 use crate::store::login_failures::{self, UserFailures};
 use crate::store::users::{self, UserRow};
 use crate::store::{Db, WriteTx, write_tx};
@@ -148,6 +150,14 @@ pub struct PasswordChecks {
     queues: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
+/// Where a password check comes from: the client's address (for the per-address
+/// limit) and the request's id (for the audit log's `loginLocked` event).
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordAttempt<'a> {
+    pub address: Option<IpAddr>,
+    pub request_id: &'a str,
+}
+
 /// The outcome of a password check, as the throttle counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -170,29 +180,32 @@ impl PasswordChecks {
     /// Checks `password` as one login attempt of `username` from `address` (RULES
     /// §6), and returns the user when the password is its own. An unknown user and a
     /// wrong password cost the same work and count alike.
-    pub async fn check(&self, username: &str, password: Secret, address: Option<IpAddr>) -> AppResult<Option<UserRow>> {
+    pub async fn check(
+        &self,
+        username: &str,
+        password: Secret,
+        attempt: PasswordAttempt<'_>,
+    ) -> AppResult<Option<UserRow>> {
         let this = self.clone();
-        let username = username.to_owned();
-        let address = address.map(|a| a.to_string());
-        tokio::spawn(async move { this.attempt(&username, address.as_deref(), password).await }).await?
+        let subjects = Subjects::new(username, attempt.address.map(|a| a.to_string()).as_deref(), attempt.request_id);
+        tokio::spawn(async move { this.attempt(&subjects, password).await }).await?
     }
 
-    async fn attempt(&self, username: &str, address: Option<&str>, password: Secret) -> AppResult<Option<UserRow>> {
+    async fn attempt(&self, subjects: &Subjects, password: Secret) -> AppResult<Option<UserRow>> {
         let id = super::token::new_version();
-        let subjects = Subjects::new(username, address);
-        self.reserve(&id, &subjects).await?;
+        self.reserve(&id, subjects).await?;
         let checked = if password.expose().len() > validate::PASSWORD_MAX_BYTES {
             // No stored password can be this long: a failure without any Argon2 work.
             Ok(None)
         } else {
-            self.verify(username, password).await
+            self.verify(&subjects.username, password).await
         };
         let outcome = match &checked {
             Ok(Some(_)) => Outcome::Success,
             Ok(None) => Outcome::Failure,
             Err(_) => Outcome::NoCheck,
         };
-        let settled = write_tx!(&self.db, |tx| self.settle(&mut tx, &id, &subjects, outcome));
+        let settled = write_tx!(&self.db, |tx| self.settle(&mut tx, &id, subjects, outcome));
         self.settled.notify_waiters();
         settled?;
         checked
@@ -270,6 +283,18 @@ impl PasswordChecks {
                 let lock = self.limits.user_lock_after(consecutive);
                 if !lock.is_zero() {
                     login_failures::lock_user(tx, &subjects.username, now + millis(lock)).await?;
+                    // A lock starts: an existing user's lockout goes to the audit log.
+                    if users::find(tx, &subjects.username).await?.is_some() {
+                        let event = NewEvent {
+                            actor: None,
+                            action: "loginLocked",
+                            target_type: ResourceType::User,
+                            target_id: &subjects.username,
+                            fields: Vec::new(),
+                            request_id: Some(&subjects.request_id),
+                        };
+                        audit::insert(tx, &event).await?;
+                    }
                 }
                 let address_since = now - millis(self.limits.address_window);
                 if let Some((address, _)) = &subjects.address {
@@ -296,19 +321,22 @@ impl PasswordChecks {
     }
 }
 
-/// What one attempt counts against: its username, and its client address if known.
+/// What one attempt counts against: its username, and its client address if known;
+/// and the request it came with.
 struct Subjects {
     username: String,
     user: String,
     address: Option<(String, String)>,
+    request_id: String,
 }
 
 impl Subjects {
-    fn new(username: &str, address: Option<&str>) -> Self {
+    fn new(username: &str, address: Option<&str>, request_id: &str) -> Self {
         Subjects {
             username: username.to_owned(),
             user: format!("user:{username}"),
             address: address.map(|a| (a.to_owned(), format!("address:{a}"))),
+            request_id: request_id.to_owned(),
         }
     }
 

@@ -4,8 +4,8 @@ use async_graphql::{Context, Object};
 
 use super::guards::{Requires, caller};
 use super::types::{Group, GroupInput};
-use super::{db_to_write, state};
-use crate::accounts::{Actor, groups};
+use super::{actor, db_to_write, state};
+use crate::accounts::groups;
 use crate::domain::{Method, Permission, ResourceType, validate};
 use crate::error::AppResult;
 use crate::store::groups::{self as group_rows, GroupRow};
@@ -49,28 +49,28 @@ pub struct GroupMutation;
 impl GroupMutation {
     #[graphql(guard = "Requires::to(groups::permission(&input.name, Method::Post))")]
     async fn create_group(&self, ctx: &Context<'_>, input: GroupInput) -> AppResult<Group> {
-        let caller = caller(ctx).await?;
+        let actor = actor(ctx, caller(ctx).await?, "createGroup")?;
         validate::resource_name("name", &input.name)?;
         let group = group_row(input)?;
-        write_tx!(db_to_write(ctx)?, |tx| groups::create(&mut tx, Actor::Caller(caller), &group))?;
+        write_tx!(db_to_write(ctx)?, |tx| groups::create(&mut tx, actor, &group))?;
         Ok(group.into())
     }
 
     /// Replaces the group's permissions.
     #[graphql(guard = "Requires::to(groups::permission(&input.name, Method::Put))")]
     async fn edit_group(&self, ctx: &Context<'_>, input: GroupInput) -> AppResult<Group> {
-        let caller = caller(ctx).await?;
+        let actor = actor(ctx, caller(ctx).await?, "editGroup")?;
         validate::no_control_chars("name", &input.name)?;
         let group = group_row(input)?;
-        write_tx!(db_to_write(ctx)?, |tx| groups::edit(&mut tx, Actor::Caller(caller), &group))?;
+        write_tx!(db_to_write(ctx)?, |tx| groups::edit(&mut tx, actor, &group))?;
         Ok(group.into())
     }
 
     /// Deletes the group and removes it from every user; returns it as it was.
     #[graphql(guard = "Requires::to(groups::permission(&name, Method::Delete))")]
     async fn delete_group(&self, ctx: &Context<'_>, name: String) -> AppResult<Group> {
-        let caller = caller(ctx).await?;
-        let group = write_tx!(db_to_write(ctx)?, |tx| groups::delete(&mut tx, Actor::Caller(caller), &name))?;
+        let actor = actor(ctx, caller(ctx).await?, "deleteGroup")?;
+        let group = write_tx!(db_to_write(ctx)?, |tx| groups::delete(&mut tx, actor, &name))?;
         Ok(group.into())
     }
 }

@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder, Value};
 
+use crate::accounts::Actor;
+use crate::auth::Caller;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, assign_codes};
 use crate::state::AppState;
@@ -201,6 +203,12 @@ fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
 pub fn db_to_write<'a>(ctx: &Context<'a>) -> AppResult<&'a Db> {
     data::<loaders::Loaders>(ctx)?.clear();
     Ok(&state(ctx)?.db)
+}
+
+/// The caller making `action` (the mutation's name), for the accounts layer and the
+/// audit log.
+pub fn actor<'a>(ctx: &Context<'a>, caller: &'a Caller, action: &'static str) -> AppResult<Actor<'a>> {
+    Ok(Actor::caller(caller, data::<guards::RequestContext>(ctx)?.request_id(), action))
 }
 
 /// Request or schema data of type `T`; its absence is a wiring bug, hence internal.

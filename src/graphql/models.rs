@@ -4,8 +4,8 @@ use async_graphql::{Context, Object};
 
 use super::guards::{Requires, caller};
 use super::types::Model;
-use super::{db_to_write, state};
-use crate::accounts::{Actor, models};
+use super::{actor, db_to_write, state};
+use crate::accounts::models;
 use crate::auth::policy;
 use crate::domain::{Method, ResourceType, validate};
 use crate::error::AppResult;
@@ -45,17 +45,17 @@ impl ModelMutation {
     /// puts a non-admin caller in both.
     #[graphql(guard = "Requires::to(models::permission(&id, Method::Post))")]
     async fn create_model(&self, ctx: &Context<'_>, id: String) -> AppResult<Model> {
-        let caller = caller(ctx).await?;
+        let actor = actor(ctx, caller(ctx).await?, "createModel")?;
         validate::resource_name("id", &id)?;
-        write_tx!(db_to_write(ctx)?, |tx| models::create(&mut tx, Actor::Caller(caller), &id))?;
+        write_tx!(db_to_write(ctx)?, |tx| models::create(&mut tx, actor, &id))?;
         Ok(Model { id })
     }
 
     /// Removes the model, its two groups and every membership in them.
     #[graphql(guard = "Requires::to(models::permission(&id, Method::Delete))")]
     async fn delete_model(&self, ctx: &Context<'_>, id: String) -> AppResult<Model> {
-        let caller = caller(ctx).await?;
-        write_tx!(db_to_write(ctx)?, |tx| models::delete(&mut tx, Actor::Caller(caller), &id))?;
+        let actor = actor(ctx, caller(ctx).await?, "deleteModel")?;
+        write_tx!(db_to_write(ctx)?, |tx| models::delete(&mut tx, actor, &id))?;
         Ok(Model { id })
     }
 }

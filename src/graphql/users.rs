@@ -5,9 +5,9 @@ use async_graphql::{Context, MaybeUndefined, Object};
 use super::guards::{RequestContext, Requires, caller};
 use super::loaders::Loaders;
 use super::types::{CreateUserInput, EditUserInput, Token, User};
-use super::{data, db_to_write, state};
-use crate::accounts::Actor;
+use super::{actor, data, db_to_write, state};
 use crate::accounts::users::{self, NewPassword, UserChange};
+use crate::auth::throttle::PasswordAttempt;
 use crate::auth::{self, LoginAttempt, token};
 use crate::config::Secret;
 use crate::domain::validate::{self, ME};
@@ -82,8 +82,13 @@ pub struct UserMutation;
 impl UserMutation {
     /// Exchange a username and password for a bearer token. Needs no token.
     async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> AppResult<Token> {
-        let address = data::<RequestContext>(ctx)?.client_address();
-        let attempt = LoginAttempt { username: &username, password: Secret::new(password), address };
+        let request = data::<RequestContext>(ctx)?;
+        let attempt = LoginAttempt {
+            username: &username,
+            password: Secret::new(password),
+            address: request.client_address(),
+            request_id: request.request_id(),
+        };
         Ok(state(ctx)?.login(attempt).await?.into())
     }
 
@@ -109,7 +114,8 @@ impl UserMutation {
         };
         let state = state(ctx)?;
         user.row.password_hash = state.hasher().hash(Secret::new(input.password)).await?;
-        write_tx!(db_to_write(ctx)?, |tx| users::create(&mut tx, Actor::Caller(caller), &user))?;
+        let actor = actor(ctx, caller, "createUser")?;
+        write_tx!(db_to_write(ctx)?, |tx| users::create(&mut tx, actor, &user))?;
         Ok(User::from(user.row))
     }
 
@@ -136,9 +142,10 @@ impl UserMutation {
             Some(password) => {
                 let checks = &state(ctx)?.passwords;
                 let current = input.current_password.map(Secret::new);
-                let address = data::<RequestContext>(ctx)?.client_address();
                 let password = Secret::new(password);
-                Some(NewPassword::prepare(checks, Actor::Caller(caller), &target, password, current, address).await?)
+                let request = data::<RequestContext>(ctx)?;
+                let attempt = PasswordAttempt { address: request.client_address(), request_id: request.request_id() };
+                Some(NewPassword::prepare(checks, caller, &target, password, current, attempt).await?)
             }
             None => None,
         };
@@ -152,7 +159,8 @@ impl UserMutation {
             groups: input.groups,
             revoke_tokens: false,
         };
-        let after = write_tx!(db_to_write(ctx)?, |tx| users::edit(&mut tx, Actor::Caller(caller), &change))?;
+        let actor = actor(ctx, caller, "editUser")?;
+        let after = write_tx!(db_to_write(ctx)?, |tx| users::edit(&mut tx, actor, &change))?;
         Ok(User::from(after))
     }
 
@@ -161,7 +169,8 @@ impl UserMutation {
     async fn delete_user(&self, ctx: &Context<'_>, username: String) -> AppResult<User> {
         let caller = caller(ctx).await?;
         let target = caller.resolve(&username);
-        let (row, groups) = write_tx!(db_to_write(ctx)?, |tx| users::delete(&mut tx, Actor::Caller(caller), target))?;
+        let actor = actor(ctx, caller, "deleteUser")?;
+        let (row, groups) = write_tx!(db_to_write(ctx)?, |tx| users::delete(&mut tx, actor, target))?;
         Ok(User::with_groups(row, groups))
     }
 }
@@ -182,7 +191,8 @@ impl SessionMutation {
         let caller = caller(ctx).await?;
         let change =
             UserChange { username: caller.resolve(&username).to_owned(), revoke_tokens: true, ..Default::default() };
-        write_tx!(db_to_write(ctx)?, |tx| users::edit(&mut tx, Actor::Caller(caller), &change))?;
+        let actor = actor(ctx, caller, "revokeTokens")?;
+        write_tx!(db_to_write(ctx)?, |tx| users::edit(&mut tx, actor, &change))?;
         Ok(true)
     }
 }

@@ -4,11 +4,11 @@ use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Form, Json};
+use axum::{Extension, Form, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ClientAddress, Http};
+use super::{ClientAddress, Http, RequestId};
 use crate::auth::LoginAttempt;
 use crate::config::Secret;
 use crate::error::AppError;
@@ -30,6 +30,7 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 pub(super) async fn grant(
     State(http): State<Http>,
     ClientAddress(client): ClientAddress,
+    Extension(id): Extension<RequestId>,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     let bad_request = |error: &str, description: &str| oauth_error(StatusCode::BAD_REQUEST, error, description);
@@ -44,7 +45,8 @@ pub(super) async fn grant(
     let (Some(username), Some(password)) = (form.username, form.password) else {
         return bad_request("invalid_request", "username and password are required");
     };
-    let attempt = LoginAttempt { username: &username, password: Secret::new(password), address: Some(client) };
+    let attempt =
+        LoginAttempt { username: &username, password: Secret::new(password), address: Some(client), request_id: &id.0 };
     match http.state.login(attempt).await {
         Ok(issued) => {
             let body = Json(json!({

@@ -1,0 +1,197 @@
+//! The `audit_events` table (RULES §9). Times are Unix milliseconds from the
+//! database's clock.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{Backend, WriteTx};
+use crate::domain::ResourceType;
+use crate::error::{AppError, AppResult};
+
+/// One change, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: i64,
+    pub actor: Option<String>,
+    pub action: String,
+    pub target_type: ResourceType,
+    pub target_id: String,
+    /// Sorted names.
+    pub fields: Vec<String>,
+    pub request_id: Option<String>,
+}
+
+/// An event to write; its id and time are the database's.
+pub struct NewEvent<'a> {
+    pub actor: Option<&'a str>,
+    pub action: &'a str,
+    pub target_type: ResourceType,
+    pub target_id: &'a str,
+    pub fields: Vec<&'a str>,
+    pub request_id: Option<&'a str>,
+}
+
+/// The database's clock in Unix milliseconds, as each database spells it.
+fn now_ms(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)",
+        Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+    }
+}
+
+/// Writes `event` in `tx`. Call it last in a transaction: the id it takes holds the
+/// counter's row until the commit, so ids increase in commit order.
+pub async fn insert(tx: &mut WriteTx, event: &NewEvent<'_>) -> AppResult<()> {
+    let id: i64 = sqlx::query("UPDATE audit_last_id SET last = last + 1 WHERE id = 1 RETURNING last")
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    let mut fields = event.fields.clone();
+    fields.sort_unstable();
+    fields.dedup();
+    let sql = format!(
+        "INSERT INTO audit_events (id, at, actor, action, target_type, target_id, fields, request_id) \
+         VALUES ($1, {}, $2, $3, $4, $5, $6, $7)",
+        now_ms(tx.backend)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(event.actor)
+        .bind(event.action)
+        .bind(event.target_type.as_str())
+        .bind(event.target_id)
+        .bind(fields.join(","))
+        .bind(event.request_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// What to read: every filter given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub actor: Option<String>,
+    pub target_type: Option<ResourceType>,
+    pub target_id: Option<String>,
+    /// At or after (Unix ms).
+    pub since: Option<i64>,
+    /// Only ids below it: the page after a cursor.
+    pub before_id: Option<i64>,
+}
+
+/// The newest `limit` events that `filter` matches, newest first, and when
+/// `with_total`, how many match in all (`before_id` aside), in one statement: one
+/// snapshot.
+pub async fn page(
+    conn: &mut AnyConnection,
+    filter: &EventFilter,
+    limit: i64,
+    with_total: bool,
+) -> AppResult<(Vec<AuditEvent>, Option<i64>)> {
+    const COLUMNS: &str = "id, at, actor, action, target_type, target_id, fields, request_id";
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut page_conditions = filter.conditions(&mut binds);
+    if let Some(before_id) = filter.before_id {
+        binds.push(Bind::Int(before_id));
+        page_conditions.push(format!("id < ${}", binds.len()));
+    }
+    binds.push(Bind::Int(limit));
+    let page = format!(
+        "SELECT {COLUMNS} FROM audit_events{} ORDER BY id DESC LIMIT ${}",
+        where_clause(&page_conditions),
+        binds.len()
+    );
+    let sql = if with_total {
+        let all_conditions = filter.conditions(&mut binds);
+        format!(
+            "SELECT t.total, m.* FROM (SELECT COUNT(*) AS total FROM audit_events{}) t \
+             LEFT JOIN ({page}) m ON 1 = 1 ORDER BY m.id DESC",
+            where_clause(&all_conditions)
+        )
+    } else {
+        page
+    };
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for bind in binds {
+        query = match bind {
+            Bind::Int(value) => query.bind(value),
+            Bind::Text(value) => query.bind(value),
+        };
+    }
+    let rows = query.fetch_all(conn).await?;
+    let total = match rows.first() {
+        Some(row) if with_total => Some(row.try_get::<i64, _>("total")?),
+        _ => None,
+    };
+    // With the total, a page without events is one row of nulls.
+    let events = rows
+        .iter()
+        .filter(|row| row.try_get::<Option<i64>, _>("id").ok().flatten().is_some())
+        .map(event)
+        .collect::<AppResult<_>>()?;
+    Ok((events, total))
+}
+
+/// A value bound to a numbered placeholder.
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+impl EventFilter {
+    /// The filter's conditions, their values appended to `binds` (numbered after them).
+    fn conditions(&self, binds: &mut Vec<Bind>) -> Vec<String> {
+        let mut conditions = Vec::new();
+        let mut add = |column: &str, operator: &str, value: Bind| {
+            binds.push(value);
+            conditions.push(format!("{column} {operator} ${}", binds.len()));
+        };
+        if let Some(actor) = &self.actor {
+            add("actor", "=", Bind::Text(actor.clone()));
+        }
+        if let Some(target_type) = self.target_type {
+            add("target_type", "=", Bind::Text(target_type.as_str().to_owned()));
+        }
+        if let Some(target_id) = &self.target_id {
+            add("target_id", "=", Bind::Text(target_id.clone()));
+        }
+        if let Some(since) = self.since {
+            add("at", ">=", Bind::Int(since));
+        }
+        conditions
+    }
+}
+
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) }
+}
+
+fn event(row: &AnyRow) -> AppResult<AuditEvent> {
+    let target_type: String = row.try_get("target_type")?;
+    let fields: String = row.try_get("fields")?;
+    Ok(AuditEvent {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        target_type: ResourceType::parse(&target_type)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown target type {target_type:?}")))?,
+        target_id: row.try_get("target_id")?,
+        fields: fields.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
+        request_id: row.try_get("request_id")?,
+    })
+}
+
+/// Deletes up to `batch` events older than `before`; how many it deleted.
+pub async fn delete_older_than(tx: &mut WriteTx, before: i64, batch: i64) -> AppResult<u64> {
+    let deleted = sqlx::query(
+        "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(deleted)
+}
