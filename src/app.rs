@@ -27,7 +27,7 @@ use crate::http::{self, Http, HttpLimits};
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::users::GroupsCache;
-use crate::store::{Db, PoolSettings, users, write_tx};
+use crate::store::{self, Db, PoolSettings, users, write_tx};
 
 /// The built application, ready to serve.
 pub struct App {
@@ -49,7 +49,10 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     bootstrap_admin(&db, &hasher, config.admin_password.as_ref()).await?;
     password::warm_up().await?;
     let passwords = PasswordChecks::new(db.clone(), hasher, LoginLimits::from_config(config));
-    let state = Arc::new(AppState { db, keys, passwords, metrics, groups_cache: GroupsCache::default() });
+    let audit_retention_days = config.audit_retention_days;
+    tokio::spawn(delete_old_audit_events(db.clone(), audit_retention_days));
+    let state =
+        Arc::new(AppState { db, keys, passwords, metrics, groups_cache: GroupsCache::default(), audit_retention_days });
     let api = Arc::new(Api::new(state.clone(), &QueryLimits::from_config(config)));
     let http = Http { api, state, trusted_proxies: Arc::new(config.trusted_proxies.clone()) };
     let read_timeout = Duration::from_secs(config.read_timeout_secs);
@@ -132,6 +135,26 @@ async fn shutdown_signal() {
     let terminate = std::future::pending::<()>();
     tokio::select! { _ = interrupt => {}, _ = terminate => {} }
     tracing::info!("shutting down");
+}
+
+/// Deletes the audit events older than the retention, at start and then hourly, in
+/// batches of 500 with a pause between them, so that no deletion holds the database's
+/// write lock for long (RULES §9).
+async fn delete_old_audit_events(db: Db, retention_days: u32) {
+    loop {
+        let cutoff = crate::domain::now_ms() - i64::from(retention_days) * 86_400_000;
+        loop {
+            match write_tx!(&db, |tx| store::audit::delete_older_than(&mut tx, cutoff, 500)) {
+                Ok(500) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::warn!(error.cause = %error.cause(), "deleting old audit events failed");
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
 }
 
 /// On a database with no user, creates `admin` (RULES §1). A second process starting

@@ -95,6 +95,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=2_147_483_647), global = true)]
     pub session_max_secs: u32,
 
+    /// Days the audit log keeps an event; older ones are never shown and are deleted
+    /// in small batches.
+    #[arg(long, env = "MLTE_AUDIT_RETENTION_DAYS", default_value_t = 365,
+          value_parser = clap::value_parser!(u32).range(1..=100_000), global = true)]
+    pub audit_retention_days: u32,
+
     /// Password for the `admin` user created on an empty database; unset: random, printed once.
     #[arg(long, env = "MLTE_ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<Secret>,

@@ -19,6 +19,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Users' groups, kept while the database's access version holds.
     pub groups_cache: GroupsCache,
+    /// Days the audit log shows an event (RULES §9).
+    pub audit_retention_days: u32,
 }
 
 impl AppState {

@@ -4,6 +4,13 @@ pub mod validate;
 
 use async_graphql::{Enum, SimpleObject};
 
+/// This machine's clock in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// Access level. ADMIN may do everything; REGULAR is governed by group permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum)]
 pub enum Role {

@@ -125,3 +125,12 @@ impl Guard for Requires {
         if caller.may(&requested) { Ok(()) } else { Err(AppError::forbidden("not allowed").into()) }
     }
 }
+
+/// ADMIN only (the audit log, RULES §9): anyone else is FORBIDDEN.
+pub struct RequiresAdmin;
+
+impl Guard for RequiresAdmin {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        if caller(ctx).await?.is_admin() { Ok(()) } else { Err(AppError::forbidden("ADMIN only").into()) }
+    }
+}

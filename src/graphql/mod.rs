@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries and mutations split by resource, the guards that
 //! authorize them, and the per-request loaders.
 
+pub mod audit;
 pub mod groups;
 pub mod guards;
 pub mod limits;
@@ -8,6 +9,7 @@ pub mod loaders;
 pub mod models;
 mod nulls;
 mod operation;
+pub mod pages;
 pub mod types;
 pub mod users;
 
@@ -25,7 +27,7 @@ use limits::{DocumentLimits, ParsedDocuments};
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryFields(users::UserQuery, models::ModelQuery, groups::GroupQuery);
+pub struct QueryFields(users::UserQuery, models::ModelQuery, groups::GroupQuery, audit::AuditQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]

@@ -122,13 +122,22 @@ pub fn router(http: Http, limits: HttpLimits) -> Router {
     )
 }
 
-/// A random id per request: in the log span, the `x-request-id` response header, and
+/// An id per request (the client's, or a random one): in the log span, the `x-request-id` response header, and
 /// every internal error's message, so a user's report finds the log line.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
 async fn assign_request_id(mut request: Request, next: Next) -> Response {
-    let id = RequestId(format!("{:016x}", rand::random::<u64>()));
+    // A client's (or a proxy's) own id is kept when it is one we could have made up:
+    // 1 to 64 characters from A-Z a-z 0-9 . _ - (RULES §9).
+    let incoming = request.headers().get("x-request-id").and_then(|v| v.to_str().ok());
+    let adoptable = |id: &&str| {
+        (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    };
+    let id = RequestId(match incoming.filter(adoptable) {
+        Some(id) => id.to_owned(),
+        None => format!("{:016x}", rand::random::<u64>()),
+    });
     request.extensions_mut().insert(id.clone());
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&id.0) {

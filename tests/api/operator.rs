@@ -4,25 +4,13 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
 
 use crate::helpers::{TestApp, code, names, new_regular_user_groups, server_command};
 
 /// Runs `mlte-graphql user <args>` on the app's database with `stdin` as input.
 async fn user_command(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
-    let mut child = server_command()
-        .arg("user")
-        .args(args)
-        .env("DATABASE_URL", app.database_url())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).await.unwrap();
-    let output = child.wait_with_output().await.unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (output.status.success(), text)
+    let args: Vec<&str> = ["user"].into_iter().chain(args.iter().copied()).collect();
+    app.run_command(&args, stdin).await
 }
 
 #[tokio::test]

@@ -201,11 +201,37 @@ impl TestApp {
         })
     }
 
+    /// Runs `mlte-graphql <args>` on this app's database with `stdin`; whether it
+    /// succeeded, and what it printed (stdout, then stderr).
+    pub async fn run_command(&self, args: &[&str], stdin: &str) -> (bool, String) {
+        use tokio::io::AsyncWriteExt;
+        let mut child = server_command()
+            .args(args)
+            .env("DATABASE_URL", self.database_url())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).await.unwrap();
+        let output = child.wait_with_output().await.unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output.status.success(), text)
+    }
+
     /// Argon2id computations this app's process has done (its `/metrics`).
     pub async fn argon2_hashes(&self) -> u64 {
         let text = self.client.get(self.url("/metrics")).send().await.unwrap().text().await.unwrap();
         let line = text.lines().find_map(|l| l.strip_prefix("mlte_graphql_argon2_hashes_total "));
         line.and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("no Argon2 count in {text}"))
+    }
+
+    /// Runs one statement on this app's database directly.
+    pub async fn execute_sql(&self, sql: &str) {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(self.database_url()).await.expect("connect");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut conn).await.expect("statement");
     }
 
     /// Rows in `table` of this app's database, read directly.
@@ -267,6 +293,12 @@ pub enum Database {
 }
 
 /// The password [`TestApp::regular_user`] gives `username`.
+/// The clock in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    i64::try_from(since_epoch.as_millis()).unwrap()
+}
+
 pub fn password_of(username: &str) -> String {
     format!("password-{username}")
 }
