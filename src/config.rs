@@ -26,6 +26,29 @@ pub enum Command {
     /// Manage users directly in the database (for operators; no server needed).
     #[command(subcommand)]
     User(UserCommand),
+    /// Read the audit log directly in the database (no server needed).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// Reading the audit log (RULES §9) on the database named by `DATABASE_URL`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Print events, newest first.
+    List {
+        /// Only events at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events made by this user.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Most events printed.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        limit: i64,
+        /// One JSON object per line, with the fields of `auditLog`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Operator commands on the database named by `DATABASE_URL`. Passwords are read

@@ -16,6 +16,10 @@ async fn run() -> anyhow::Result<()> {
             print!("{}", mlte_graphql::schema_sdl());
             return Ok(());
         }
+        Some(Command::Audit(command)) => {
+            print!("{}", mlte_graphql::operator::audit(command, &cli.config).await?);
+            return Ok(());
+        }
         Some(Command::User(command)) => {
             println!("{}", mlte_graphql::operator::run(command, &cli.config, std::io::stdin()).await?);
             return Ok(());

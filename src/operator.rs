@@ -1,6 +1,7 @@
-//! Operator commands (`mlte-graphql user …`): work on the database directly, for an
-//! operator locked out of the API, with or without a server running. They change
-//! users through [`crate::accounts`], under the same rules as the API.
+//! Operator commands (`mlte-graphql user …`, `mlte-graphql audit list`): work on the
+//! database directly, for an operator locked out of the API, with or without a
+//! server running. They change users through [`crate::accounts`], under the same
+//! rules as the API.
 
 use std::io::Read;
 
@@ -10,11 +11,13 @@ use crate::accounts::Actor;
 use crate::accounts::users::{self, NewPassword, NewUser, UserChange};
 use crate::auth::password::Hasher;
 use crate::auth::token;
-use crate::config::{Config, RoleArg, Secret, UserCommand};
+use crate::config::{AuditCommand, Config, RoleArg, Secret, UserCommand};
+use crate::domain::rfc3339;
 use crate::domain::{Role, validate};
 use crate::error::{AppError, AppResult};
+use crate::store::audit::EventFilter;
 use crate::store::users::UserRow;
-use crate::store::{Db, PoolSettings, login_failures, write_tx};
+use crate::store::{self, Db, PoolSettings, login_failures, write_tx};
 
 /// Runs `command` and returns what to tell the operator.
 pub async fn run(command: &UserCommand, config: &Config, stdin: impl Read) -> anyhow::Result<String> {
@@ -63,6 +66,44 @@ pub async fn run(command: &UserCommand, config: &Config, stdin: impl Read) -> an
             Ok(format!("enabled {username}"))
         }
     }
+}
+
+/// Runs an `audit` command and returns what to print.
+pub async fn audit(command: &AuditCommand, config: &Config) -> anyhow::Result<String> {
+    let AuditCommand::List { since, actor, limit, json } = command;
+    let since = match since {
+        Some(text) => Some(rfc3339::parse(text).map_err(|_| anyhow::anyhow!("--since must be RFC 3339"))?),
+        None => None,
+    };
+    // Events past the retention are never shown, whether or not deleted yet.
+    let retained = crate::domain::now_ms() - i64::from(config.audit_retention_days) * 86_400_000;
+    let filter = EventFilter {
+        actor: actor.clone(),
+        since: Some(since.map_or(retained, |since: i64| since.max(retained))),
+        ..EventFilter::default()
+    };
+    let db = Db::connect(&config.database_url, &PoolSettings::from_config(config)).await?;
+    let (events, _) = store::audit::page(&mut *db.conn().await?, &filter, *limit, false).await?;
+    let mut out = String::new();
+    for event in events {
+        let at = rfc3339::format(event.at);
+        let line = if *json {
+            serde_json::json!({
+                "id": event.id.to_string(), "at": at, "actor": event.actor, "action": event.action,
+                "targetType": event.target_type.as_str(), "targetId": event.target_id,
+                "fields": event.fields, "requestId": event.request_id,
+            })
+            .to_string()
+        } else {
+            let actor = event.actor.as_deref().unwrap_or("-");
+            let request = event.request_id.as_deref().unwrap_or("-");
+            let (kind, id, fields) = (event.target_type.as_str(), &event.target_id, event.fields.join(","));
+            format!("{} {at} {actor} {} {kind} {id} [{fields}] {request}", event.id, event.action)
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// Sets the password and lifts the user's failed-login lock.

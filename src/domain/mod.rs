@@ -1,5 +1,6 @@
 //! The vocabulary shared by every layer: roles, permissions, and input validation.
 
+pub mod rfc3339;
 pub mod validate;
 
 use async_graphql::{Enum, SimpleObject};

@@ -1,13 +1,11 @@
 //! `auditLog` (RULES §9): the changes, newest first, a page at a time; ADMIN only.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::guards::{RequiresAdmin, caller};
 use super::pages;
 use super::state;
-use crate::domain::ResourceType;
+use crate::domain::{ResourceType, rfc3339};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditEvent as EventRow, EventFilter};
 
@@ -77,25 +75,7 @@ impl AuditQuery {
 
 /// The time in RFC 3339 as Unix ms; BAD_USER_INPUT otherwise.
 fn parse_rfc3339(text: &str) -> AppResult<i64> {
-    let at = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| AppError::bad_input("since must be RFC 3339"))?;
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).map_err(|_| AppError::bad_input("since is out of range"))
-}
-
-/// Unix ms as RFC 3339, UTC, with milliseconds.
-pub fn format_rfc3339(ms: i64) -> String {
-    let at =
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let (date, time) = (at.date(), at.time());
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        date.year(),
-        u8::from(date.month()),
-        date.day(),
-        time.hour(),
-        time.minute(),
-        time.second(),
-        time.millisecond()
-    )
+    rfc3339::parse(text).map_err(|_| AppError::bad_input("since must be RFC 3339"))
 }
 
 /// One change, as the audit log keeps it (RULES 9).
@@ -110,7 +90,7 @@ impl AuditEvent {
 
     /// RFC 3339, UTC, milliseconds.
     async fn at(&self) -> String {
-        format_rfc3339(self.0.at)
+        rfc3339::format(self.0.at)
     }
 
     /// The user who made the change; null for the operator commands and the server itself.
