@@ -323,7 +323,7 @@ async fn a_reader_polling_for_newer_ids_misses_no_event() {
         })
         .collect();
     let (mut last_seen, mut seen) = (0, std::collections::BTreeSet::new());
-    let mut poll = async |last_seen: &mut i64, seen: &mut std::collections::BTreeSet<i64>| {
+    let poll = async |last_seen: &mut i64, seen: &mut std::collections::BTreeSet<i64>| {
         for id in newest(&app, &admin).await.into_iter().filter(|id| *id > *last_seen) {
             seen.insert(id);
         }
