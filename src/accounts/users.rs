@@ -237,6 +237,35 @@ pub async fn edit(tx: &mut WriteTx, actor: Actor<'_>, change: &UserChange) -> Ap
     Ok(after)
 }
 
+/// Adds (`join`) or removes memberships of a user (`addUserToGroups`,
+/// `removeUserFromGroups`, RULES §10): ADMIN only; every group named must exist
+/// (else BAD_USER_INPUT and nothing changes); a membership held already, or absent
+/// already, is no error. Returns the user.
+pub async fn change_memberships(
+    tx: &mut WriteTx,
+    actor: Actor<'_>,
+    username: &str,
+    groups: &[String],
+    join: bool,
+) -> AppResult<UserRow> {
+    let admins = EnabledAdmins::lock(tx).await?;
+    let acting = actor.acting(tx, Some(&admins), false).await?;
+    acting.require_admin(if join { "add users to groups" } else { "remove users from groups" })?;
+    let user = user_rows::find_for_update(tx, username).await?.ok_or_else(|| not_found(username))?;
+    let found = lock_groups(tx, groups).await?;
+    require_found(groups, &found)?;
+    let current = group_rows::memberships(tx, username).await?;
+    let changing: Vec<String> = found.into_iter().filter(|group| current.contains(group) != join).collect();
+    if join {
+        group_rows::add_member(tx, username, &changing).await?;
+    } else {
+        group_rows::remove_member(tx, username, &changing).await?;
+    }
+    let fields = if changing.is_empty() { Vec::new() } else { vec!["groups"] };
+    acting.record(tx, ResourceType::User, username, fields).await?;
+    Ok(user)
+}
+
 /// Deletes a user with its own read and edit groups, and returns it as it was, with
 /// its groups. Only an ADMIN deletes an ADMIN, never the last enabled one.
 pub async fn delete(tx: &mut WriteTx, actor: Actor<'_>, username: &str) -> AppResult<(UserRow, Vec<GroupRow>)> {

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, MaybeUndefined, Object};
 
-use super::guards::{RequestContext, Requires, caller};
+use super::guards::{RequestContext, Requires, RequiresAdmin, caller};
 use super::loaders::Loaders;
 use super::types::{CreateUserInput, EditUserInput, Token, User};
 use super::{actor, data, db_to_write, state};
@@ -164,6 +164,23 @@ impl UserMutation {
         Ok(User::from(after))
     }
 
+    /// Adds memberships; groups the user is already in are left as they are. ADMIN only.
+    #[graphql(guard = "RequiresAdmin")]
+    async fn add_user_to_groups(&self, ctx: &Context<'_>, username: String, groups: Vec<String>) -> AppResult<User> {
+        change_memberships(ctx, &username, groups, true, "addUserToGroups").await
+    }
+
+    /// Removes memberships; groups the user is not in are ignored. ADMIN only.
+    #[graphql(guard = "RequiresAdmin")]
+    async fn remove_user_from_groups(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        groups: Vec<String>,
+    ) -> AppResult<User> {
+        change_memberships(ctx, &username, groups, false, "removeUserFromGroups").await
+    }
+
     /// Returns the user as it was before deletion.
     #[graphql(guard = "Requires::to(users::delete_permission(&username))")]
     async fn delete_user(&self, ctx: &Context<'_>, username: String) -> AppResult<User> {
@@ -195,6 +212,21 @@ impl SessionMutation {
         write_tx!(db_to_write(ctx)?, |tx| users::edit(&mut tx, actor, &change))?;
         Ok(true)
     }
+}
+
+async fn change_memberships(
+    ctx: &Context<'_>,
+    username: &str,
+    groups: Vec<String>,
+    join: bool,
+    action: &'static str,
+) -> AppResult<User> {
+    let caller = caller(ctx).await?;
+    validate_names("groups", &groups)?;
+    let target = caller.resolve(username);
+    let actor = actor(ctx, caller, action)?;
+    let user = write_tx!(db_to_write(ctx)?, |tx| users::change_memberships(&mut tx, actor, target, &groups, join))?;
+    Ok(User::from(user))
 }
 
 /// An `EditUserInput` field as a change: omitted leaves it, null clears it.

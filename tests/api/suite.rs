@@ -10,6 +10,7 @@ mod groups;
 mod hardening;
 mod hostile_documents;
 mod http;
+mod memberships;
 mod models;
 mod operations;
 mod operator;
