@@ -148,3 +148,21 @@ async fn another_user_with_groups_costs_what_the_caller_costs_plus_one_statement
     assert!(me > 0, "statements were counted at all");
     assert_eq!(user, me + 1, "the user's row and its (cached) groups in one statement");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_costs_no_statement_beyond_authenticating_the_caller() {
+    let _serial = SERIAL.lock().await;
+    count_statements();
+    let app = TestApp::spawn().await;
+    let token = app.regular_user("ann").await;
+    let (me, body) = statements_for(&app, &token, "{ me { username } }").await;
+    assert!(body["errors"].is_null(), "{body}");
+    let checks =
+        (0..100).map(|i| format!("{{resourceType: MODEL, resourceId: \"m{i}\", method: GET}}")).collect::<Vec<_>>();
+    let query = format!("{{ allowed(checks: [{}]) }}", checks.join(", "));
+    let (allowed, body) = statements_for(&app, &token, &query).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["allowed"].as_array().unwrap().len(), 100);
+    assert_eq!(allowed, me, "100 checks cost what authenticating costs");
+    assert!(me > 0, "statements were counted at all");
+}

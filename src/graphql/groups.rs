@@ -82,11 +82,7 @@ fn group_row(input: GroupInput) -> AppResult<GroupRow> {
         if let Some(id) = &permission.resource_id {
             validate::no_control_chars("resourceId", id)?;
         }
-        permissions.push(Permission {
-            resource_type: permission.resource_type,
-            resource_id: permission.resource_id,
-            method: permission.method,
-        });
+        permissions.push(Permission::from(permission));
     }
     Ok(group_rows::group_row(input.name, permissions))
 }

@@ -183,6 +183,12 @@ pub struct PermissionInput {
     pub method: Method,
 }
 
+impl From<PermissionInput> for Permission {
+    fn from(input: PermissionInput) -> Self {
+        Permission { resource_type: input.resource_type, resource_id: input.resource_id, method: input.method }
+    }
+}
+
 #[derive(InputObject)]
 pub struct GroupInput {
     pub name: String,

@@ -4,15 +4,15 @@ use async_graphql::{Context, MaybeUndefined, Object};
 
 use super::guards::{RequestContext, Requires, RequiresAdmin, caller};
 use super::loaders::Loaders;
-use super::types::{CreateUserInput, EditUserInput, Token, User};
+use super::types::{CreateUserInput, EditUserInput, PermissionInput, Token, User};
 use super::{actor, data, db_to_write, state};
 use crate::accounts::users::{self, NewPassword, UserChange};
 use crate::auth::throttle::PasswordAttempt;
 use crate::auth::{self, LoginAttempt, token};
 use crate::config::Secret;
 use crate::domain::validate::{self, ME};
-use crate::domain::{Method, ResourceType, Role};
-use crate::error::AppResult;
+use crate::domain::{Method, Permission, ResourceType, Role};
+use crate::error::{AppError, AppResult};
 use crate::store::users::{self as user_rows, UserRow};
 use crate::store::write_tx;
 
@@ -51,6 +51,17 @@ impl UserQuery {
         Ok(Some(User::from(user.as_ref())))
     }
 
+    /// For each check, whether the caller passes it (RULES 10); at most 100.
+    async fn allowed(&self, ctx: &Context<'_>, checks: Vec<PermissionInput>) -> AppResult<Vec<bool>> {
+        if checks.len() > MAX_CHECKS {
+            return Err(AppError::bad_input(format!("at most {MAX_CHECKS} checks")));
+        }
+        // Answered from the caller as authenticated: no SQL beyond that. `me` is a
+        // literal id here, not the caller.
+        let caller = caller(ctx).await?;
+        Ok(checks.into_iter().map(|check| caller.may(&Permission::from(check))).collect())
+    }
+
     /// Every user, sorted by username.
     #[graphql(
         guard = "Requires::permission(ResourceType::User, None, Method::Get)",
@@ -74,6 +85,9 @@ impl UserQuery {
         Ok(rows.into_iter().map(User::from).collect())
     }
 }
+
+/// The most checks one `allowed` answers.
+const MAX_CHECKS: usize = 100;
 
 #[derive(Default)]
 pub struct UserMutation;

@@ -75,8 +75,6 @@ const NOT_SERVED_YET: &[(&str, &[&str])] = &[(
         "ModelAccessEdge",
         "ModelAccessEdge.cursor",
         "ModelAccessEdge.node",
-        "Query.allowed",
-        "Query.allowed(checks)",
         "Query.searchUsers",
         "Query.searchUsers(after)",
         "Query.searchUsers(disabled)",

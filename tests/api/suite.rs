@@ -3,6 +3,7 @@
 //! and returns early on the other.
 
 mod access_version;
+mod allowed;
 mod audit;
 mod cors;
 mod environment;
