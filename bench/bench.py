@@ -292,6 +292,44 @@ def section_peer(args, workdir: str, cleanup: list) -> None:
 
 # -- main --------------------------------------------------------------------------------
 
+def section_audit(args, workdir: str, cleanup: list) -> None:
+    """editUser (no password) with the audit log against a build that skips it
+    (--features bench-without-audit): the cost of writing the event in the mutation's
+    transaction. Each binary runs twice, alternately, on a fresh database; the better
+    run of each counts."""
+    binaries = [("with audit log", args.binary), ("without (bench build)", args.binary_without_audit)]
+    best: dict = {}
+    for round_ in range(2):
+        for label, binary in binaries:
+            db = ours.Database(args.database, f"audit-{round_}-{'with' if binary == args.binary else 'without'}",
+                               workdir)
+            server = ours.OurServer(binary, db, workdir).start()
+            cleanup.append(server.stop)
+            admin = server.admin_token()
+            server.gql('mutation { createUser(input: {username: "bench", password: "bench-password"}) '
+                       '{ username } }', admin)
+            w = ours._gql_workload("editUser (no password)",
+                                   'mutation { editUser(input: {username: "bench", fullName: "Bench"}) '
+                                   '{ username } }', admin)
+            for c in CONCURRENCIES:
+                log(f"  wrk editUser {label} c={c} {args.duration}s (round {round_ + 1})")
+                r = run_wrk(w, server.port, c, args.duration, server.pid, server.logdir)
+                wait_idle(server.pid)
+                if (label, c) not in best or r.rps > best[(label, c)].rps:
+                    best[(label, c)] = r
+            server.stop()
+            db.drop()
+    out(f"== audit log: editUser (no password), {args.database}; best of 2 runs of {args.duration} s ==")
+    rows = []
+    for c in CONCURRENCIES:
+        with_, without = best[(binaries[0][0], c)], best[(binaries[1][0], c)]
+        rows.append([c, f"{with_.rps:.1f}", f"{without.rps:.1f}", ratio(with_.rps / without.rps),
+                     f"{with_.p50_ms:.2f}", f"{without.p50_ms:.2f}", with_.errors + without.errors])
+    table(["conc", "req/s with", "req/s without", "with / without", "p50 ms with", "p50 ms without",
+           "errors"], rows)
+    out()
+
+
 def header(args) -> None:
     def cmd(*c):
         try:
@@ -335,6 +373,10 @@ def parse_args():
                     help="longest MLTE run at c=32 (they are stretched to complete requests)")
     ap.add_argument("--peer-repeats", type=int, default=3,
                     help="runs of MLTE's all-users-with-models sequence")
+    ap.add_argument("--audit", action="store_true",
+                    help="also compare editUser with the audit log against a build without it")
+    ap.add_argument("--binary-without-audit",
+                    default=os.path.join(REPO, "target/release/mlte-graphql-without-audit"))
     return ap.parse_args()
 
 
@@ -357,6 +399,8 @@ def main() -> int:
             main_res["db"].drop()
         if args.peer:
             section_peer(args, workdir, cleanup)
+        if args.audit:
+            section_audit(args, workdir, cleanup)
     finally:
         for stop in reversed(cleanup):
             try:

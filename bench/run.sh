@@ -15,10 +15,12 @@ REPO="$(dirname "$BENCH_DIR")"
 cd "$REPO"
 
 PEER=0
+AUDIT=0
 DATABASE=sqlite
 for arg in "$@"; do
     case "$arg" in
         --peer) PEER=1 ;;
+        --audit) AUDIT=1 ;;
         -h|--help) exec python3 "$BENCH_DIR/bench.py" --help ;;
     esac
 done
@@ -32,7 +34,14 @@ done
 
 say() { echo "[bench] $*" >&2; }
 
-# 1. The binary. cargo waits by itself if another build holds the target lock.
+# 1. The binary. cargo waits by itself if another build holds the target lock. With
+#    --audit, first the comparison build without the audit log (only the crate itself
+#    is rebuilt: the dependencies are shared).
+if [ "$AUDIT" = 1 ]; then
+    say "cargo build --release --features bench-without-audit"
+    cargo build --release --features bench-without-audit >&2
+    cp target/release/mlte-graphql target/release/mlte-graphql-without-audit
+fi
 say "cargo build --release"
 cargo build --release >&2
 
