@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -34,6 +35,8 @@ pub struct App {
     router: Router,
     /// Time a client has to send a request's headers.
     header_read_timeout: Duration,
+    /// Set when the process starts stopping: `/health` then answers "draining".
+    draining: Arc<AtomicBool>,
 }
 
 /// Connects to the database, applies migrations, creates the first admin if the
@@ -47,14 +50,16 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let hasher = Hasher::new(config.argon2_concurrency, config.argon2_max_waiting).counting(metrics.argon2_hashes());
     let db = Db::connect(&config.database_url, &PoolSettings::from_config(config)).await?;
     bootstrap_admin(&db, &hasher, config.admin_password.as_ref()).await?;
-    password::warm_up().await?;
+    password::warm_up().await.map_err(startup_failure)?;
     let passwords = PasswordChecks::new(db.clone(), hasher, LoginLimits::from_config(config));
     let audit_retention_days = config.audit_retention_days;
     tokio::spawn(delete_old_audit_events(db.clone(), audit_retention_days));
     let state =
         Arc::new(AppState { db, keys, passwords, metrics, groups_cache: GroupsCache::default(), audit_retention_days });
     let api = Arc::new(Api::new(state.clone(), &QueryLimits::from_config(config)));
-    let http = Http { api, state, trusted_proxies: Arc::new(config.trusted_proxies.clone()) };
+    let draining = Arc::new(AtomicBool::new(false));
+    let http =
+        Http { api, state, trusted_proxies: Arc::new(config.trusted_proxies.clone()), draining: draining.clone() };
     let read_timeout = Duration::from_secs(config.read_timeout_secs);
     let limits = HttpLimits {
         max_body_bytes: config.max_body_bytes,
@@ -66,7 +71,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             .map(|origin| origin.trim().parse().map_err(|_| anyhow::anyhow!("bad CORS origin {origin:?}")))
             .collect::<anyhow::Result<_>>()?,
     };
-    Ok(App { router: http::router(http, limits), header_read_timeout: read_timeout })
+    Ok(App { router: http::router(http, limits), header_read_timeout: read_timeout, draining })
 }
 
 /// Serves on the configured address until SIGINT or SIGTERM.
@@ -74,7 +79,17 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let app = build(config).await?;
     let listener = TcpListener::bind(config.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, "serving");
-    app.serve_on(listener, shutdown_signal()).await
+    let (draining, grace) = (app.draining.clone(), Duration::from_secs(config.shutdown_grace_secs));
+    let stop = async move {
+        shutdown_signal().await;
+        // Still serving, but /health says "draining", until load balancers noticed.
+        draining.store(true, Ordering::SeqCst);
+        if !grace.is_zero() {
+            tracing::info!(grace.secs = grace.as_secs(), "draining");
+            tokio::time::sleep(grace).await;
+        }
+    };
+    app.serve_on(listener, stop).await
 }
 
 impl App {
@@ -157,11 +172,17 @@ async fn delete_old_audit_events(db: Db, retention_days: u32) {
     }
 }
 
+/// A start-up failure as the operator reads it: its cause (the database's own message),
+/// not the "internal server error" a client would get.
+fn startup_failure(error: AppError) -> anyhow::Error {
+    anyhow::anyhow!(error.cause())
+}
+
 /// On a database with no user, creates `admin` (RULES §1). A second process starting
 /// at the same moment loses the insert race, which is fine: one admin exists.
 async fn bootstrap_admin(db: &Db, hasher: &Hasher, configured: Option<&Secret>) -> anyhow::Result<()> {
     // Read first, so that a database with users costs no Argon2 work at start.
-    if users::count(&mut *db.conn().await?).await? > 0 {
+    if users::count(&mut *db.conn().await.map_err(startup_failure)?).await.map_err(startup_failure)? > 0 {
         return Ok(());
     }
     let (password, generated) = match configured {
@@ -171,7 +192,7 @@ async fn bootstrap_admin(db: &Db, hasher: &Hasher, configured: Option<&Secret>) 
         }
         None => (Secret::new(token::new_version()), true),
     };
-    let hash = hasher.hash(password.clone()).await?;
+    let hash = hasher.hash(password.clone()).await.map_err(startup_failure)?;
     match write_tx!(db, |tx| accounts::users::bootstrap_admin(&mut tx, hash.clone())) {
         Ok(true) if generated => eprintln!("created user admin with password: {}", password.expose()),
         Ok(true) => tracing::info!("created user admin"),

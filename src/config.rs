@@ -23,6 +23,8 @@ pub enum Command {
     Serve,
     /// Print the GraphQL schema (SDL) and exit.
     PrintSchema,
+    /// Apply the database migrations and exit (0, also when there was nothing to do).
+    Migrate,
     /// Manage users directly in the database (for operators; no server needed).
     #[command(subcommand)]
     User(UserCommand),
@@ -123,6 +125,16 @@ pub struct Config {
     #[arg(long, env = "MLTE_AUDIT_RETENTION_DAYS", default_value_t = 365,
           value_parser = clap::value_parser!(u32).range(1..=100_000), global = true)]
     pub audit_retention_days: u32,
+
+    /// Do not apply migrations at start: refuse (exit 1, naming them) a database with
+    /// pending ones. For deployments that run `mlte-graphql migrate` first.
+    #[arg(long, env = "MLTE_NO_MIGRATE", global = true)]
+    pub no_migrate: bool,
+
+    /// Seconds a stopping process answers `GET /health` with 503 "draining" while
+    /// serving everything else, so that a load balancer stops sending it requests.
+    #[arg(long, env = "MLTE_SHUTDOWN_GRACE_SECS", default_value_t = 0, global = true)]
+    pub shutdown_grace_secs: u64,
 
     /// Password for the `admin` user created on an empty database; unset: random, printed once.
     #[arg(long, env = "MLTE_ADMIN_PASSWORD", hide_env_values = true, global = true)]

@@ -16,6 +16,15 @@ async fn run() -> anyhow::Result<()> {
             print!("{}", mlte_graphql::schema_sdl());
             return Ok(());
         }
+        Some(Command::Migrate) => {
+            let settings = mlte_graphql::store::PoolSettings {
+                migrate: true,
+                ..mlte_graphql::store::PoolSettings::from_config(&cli.config)
+            };
+            mlte_graphql::store::Db::connect(&cli.config.database_url, &settings).await?;
+            println!("the database is migrated");
+            return Ok(());
+        }
         Some(Command::Audit(command)) => {
             print!("{}", mlte_graphql::operator::audit(command, &cli.config).await?);
             return Ok(());

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -35,6 +36,8 @@ pub struct Http {
     pub state: Arc<AppState>,
     /// Proxies whose `X-Forwarded-For` is believed (RULES §6).
     pub trusted_proxies: Arc<Vec<IpNet>>,
+    /// Set once the process is stopping (RULES §12).
+    pub draining: Arc<AtomicBool>,
 }
 
 /// The client's address (RULES §6): the TCP peer, unless the peer is a trusted proxy;
@@ -102,6 +105,7 @@ pub fn router(http: Http, limits: HttpLimits) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, limits.request_timeout))
         .layer(middleware::from_fn(catch_panics))
         .layer(middleware::from_fn_with_state(http.clone(), measure_latency))
+        .layer(middleware::from_fn_with_state(http.clone(), close_while_draining))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let id = request.extensions().get::<RequestId>().map_or("", |id| id.0.as_str());
             tracing::info_span!("request", request.id = %id, http.method = %request.method(), http.path = %request.uri().path())
@@ -168,6 +172,16 @@ async fn catch_panics(request: Request, next: Next) -> Response {
     }
 }
 
+/// While the process stops, every answer asks the client to close its connection, so
+/// that its next request opens one to another process.
+async fn close_while_draining(State(http): State<Http>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if http.draining.load(Ordering::SeqCst) {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 async fn measure_latency(State(http): State<Http>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let started = Instant::now();
@@ -183,8 +197,12 @@ async fn metrics(State(http): State<Http>) -> Response {
         .into_response()
 }
 
-/// `GET /health`: 200 when the database answers, 503 when it does not.
+/// `GET /health`: 200 when the database answers, 503 when it does not, and 503
+/// "draining" while the process stops, so that load balancers stop choosing it.
 async fn health(State(http): State<Http>) -> Response {
+    if http.draining.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "draining" }))).into_response();
+    }
     if http.state.db.is_healthy().await {
         Json(json!({ "status": "ok" })).into_response()
     } else {

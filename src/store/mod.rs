@@ -138,7 +138,8 @@ impl DerefMut for WriteTx {
 }
 
 impl Db {
-    /// Connects (creating a SQLite file if missing) and applies the migrations.
+    /// Connects (creating a SQLite file if missing) and applies the migrations, or,
+    /// with `pool.migrate` off, refuses a database with pending ones (RULES §12).
     pub async fn connect(database_url: &str, pool: &PoolSettings) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if database_url.starts_with("sqlite:") {
@@ -156,6 +157,7 @@ impl Db {
             _ => database_url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
+        let pool_settings_migrate = pool.migrate;
         let pool = AnyPoolOptions::new()
             .max_connections(pool.max_connections.unwrap_or_else(|| backend.default_max_connections()))
             .acquire_timeout(pool.acquire_timeout)
@@ -179,7 +181,14 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        migrate(&pool).await?;
+        if pool_settings_migrate {
+            migrate(&pool).await?;
+        } else {
+            let pending = pending_migrations(&pool).await;
+            if !pending.is_empty() {
+                return Err(PendingMigrations(pending).into());
+            }
+        }
         Ok(Db { pool, backend, writer_turn: Arc::new(Mutex::new(())) })
     }
 
@@ -257,6 +266,11 @@ impl Attempts {
     }
 }
 
+/// A database with migrations this binary would apply, met with `--no-migrate`.
+#[derive(Debug, thiserror::Error)]
+#[error("the database has pending migrations: {}; run `mlte-graphql migrate` first", .0.join(", "))]
+pub struct PendingMigrations(pub Vec<String>);
+
 /// Connection pool settings; each has a flag.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -265,6 +279,8 @@ pub struct PoolSettings {
     /// How long a request waits for a connection (or for the database to answer a new
     /// one) before it fails: what bounds a request while the database is down.
     pub acquire_timeout: Duration,
+    /// Apply the migrations on connecting (else refuse pending ones).
+    pub migrate: bool,
 }
 
 impl PoolSettings {
@@ -272,8 +288,24 @@ impl PoolSettings {
         PoolSettings {
             max_connections: config.db_max_connections,
             acquire_timeout: Duration::from_secs(config.db_acquire_timeout_secs),
+            migrate: !config.no_migrate,
         }
     }
+}
+
+/// The migrations of this binary that the database has not applied, as
+/// `<version>_<description>`. A database without the migrations table has them all.
+async fn pending_migrations(pool: &AnyPool) -> Vec<String> {
+    let applied: Vec<i64> =
+        match sqlx::query("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
+            Ok(rows) => rows.iter().filter_map(|row| row.try_get(0).ok()).collect(),
+            Err(_) => Vec::new(),
+        };
+    sqlx::migrate!()
+        .iter()
+        .filter(|m| !applied.contains(&m.version))
+        .map(|m| format!("{}_{}", m.version, m.description.replace(' ', "_")))
+        .collect()
 }
 
 /// Applies the migrations. PostgreSQL serializes concurrent runs with an advisory

@@ -6,6 +6,7 @@ mod access_version;
 mod allowed;
 mod audit;
 mod cors;
+mod deployment;
 mod environment;
 mod groups;
 mod hardening;

@@ -58,6 +58,14 @@ impl TestApp {
         tokio::join!(Self::start_process(config.clone(), dir.clone()), Self::start_process(config, dir))
     }
 
+    /// A server process on `database_url`, a database made elsewhere, with extra
+    /// environment variables.
+    pub async fn spawn_on(database_url: &str, env: &[(&str, &str)]) -> TestApp {
+        let (mut config, dir) = Self::fresh_config(|_| {}).await;
+        config.database_url = database_url.to_owned();
+        Self::start_process_with_env(config, dir, env).await
+    }
+
     /// Another server process on this app's database, as behind a load balancer.
     pub async fn another_process(&self) -> TestApp {
         Self::start_process(self.config.clone(), self._dir.clone()).await
