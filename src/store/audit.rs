@@ -40,23 +40,33 @@ fn now_ms(backend: Backend) -> &'static str {
     }
 }
 
-/// Writes `event` in `tx`. Call it last in a transaction: the id it takes holds the
-/// counter's row until the commit, so ids increase in commit order.
+/// Writes `event` in `tx`, in one statement. Call it last in a transaction: ids
+/// must increase in commit order. On PostgreSQL the id comes from the counter row,
+/// which the transaction then holds until its commit; SQLite's writers take turns
+/// for the whole transaction, so the next id after the largest is enough there.
 pub async fn insert(tx: &mut WriteTx, event: &NewEvent<'_>) -> AppResult<()> {
-    let id: i64 = sqlx::query("UPDATE audit_last_id SET last = last + 1 WHERE id = 1 RETURNING last")
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
     let mut fields = event.fields.clone();
     fields.sort_unstable();
     fields.dedup();
-    let sql = format!(
-        "INSERT INTO audit_events (id, at, actor, action, target_type, target_id, fields, request_id) \
-         VALUES ($1, {}, $2, $3, $4, $5, $6, $7)",
-        now_ms(tx.backend)
-    );
+    let (next_id, from) = match tx.backend {
+        Backend::Sqlite => ("(SELECT COALESCE(MAX(id), 0) + 1 FROM audit_events)", ""),
+        Backend::Postgres => (
+            "next.last",
+            "WITH next AS (UPDATE audit_last_id SET last = last + 1 WHERE id = 1 RETURNING last) ",
+        ),
+    };
+    let values = format!("{next_id}, {}, $1, $2, $3, $4, $5, $6", now_ms(tx.backend));
+    let sql = match tx.backend {
+        Backend::Sqlite => format!(
+            "INSERT INTO audit_events (id, at, actor, action, target_type, target_id, fields, request_id) \
+             VALUES ({values})"
+        ),
+        Backend::Postgres => format!(
+            "{from}INSERT INTO audit_events (id, at, actor, action, target_type, target_id, fields, request_id) \
+             SELECT {values} FROM next"
+        ),
+    };
     sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
         .bind(event.actor)
         .bind(event.action)
         .bind(event.target_type.as_str())
@@ -183,10 +193,13 @@ fn event(row: &AnyRow) -> AppResult<AuditEvent> {
     })
 }
 
-/// Deletes up to `batch` events older than `before`; how many it deleted.
+/// Deletes up to `batch` events older than `before`; how many it deleted. The newest
+/// event stays (it is past the retention, so never shown): on SQLite the next id is
+/// counted from it.
 pub async fn delete_older_than(tx: &mut WriteTx, before: i64, batch: i64) -> AppResult<u64> {
     let deleted = sqlx::query(
-        "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT $2)",
+        "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 \
+         AND id < (SELECT MAX(id) FROM audit_events) ORDER BY id LIMIT $2)",
     )
     .bind(before)
     .bind(batch)

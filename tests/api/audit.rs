@@ -25,6 +25,12 @@ async fn summary(app: &TestApp, admin: &str) -> Vec<Value> {
         .collect()
 }
 
+/// `createModel(id: "m<i>")` for i below `count`, all sent at once.
+fn create_models_at_once(app: &TestApp, admin: &str, count: usize) -> Vec<tokio::task::JoinHandle<Value>> {
+    let create = "mutation($id: String!) { createModel(id: $id) { id } }";
+    (0..count).map(|i| app.spawn_gql(Some(admin), create, json!({ "id": format!("m{i}") }), 0)).collect()
+}
+
 /// Runs `query` as `token` with an `x-request-id` of the test's own.
 async fn with_request_id(app: &TestApp, token: &str, request_id: &str, query: &str) -> Value {
     let response = app
@@ -137,17 +143,7 @@ async fn a_failed_mutation_writes_no_event() {
 async fn fifty_mutations_at_once_write_fifty_events_with_distinct_ids() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let requests: Vec<_> = (0..50)
-        .map(|i| {
-            app.spawn_gql(
-                Some(&admin),
-                "mutation($id: String!) { createModel(id: $id) { id } }",
-                json!({ "id": format!("m{i}") }),
-                0,
-            )
-        })
-        .collect();
-    for request in requests {
+    for request in create_models_at_once(&app, &admin, 50) {
         assert_eq!(code(&request.await.unwrap()), None);
     }
     let body = app.gql(Some(&admin), LOG, json!({ "type": "MODEL", "first": 1000 })).await;
@@ -257,7 +253,7 @@ async fn events_past_the_retention_are_never_shown_and_are_deleted() {
     let old = crate::helpers::now_ms() - 2 * 86_400_000;
     app.execute_sql(&format!(
         "INSERT INTO audit_events (id, at, actor, action, target_type, target_id, fields, request_id) \
-         VALUES (1000000, {old}, 'ghost', 'createModel', 'MODEL', 'old', '', NULL)"
+         VALUES (0, {old}, 'ghost', 'createModel', 'MODEL', 'old', '', NULL)"
     ))
     .await;
     let body = app.gql(Some(&admin), LOG, json!({ "id": "old" })).await;
@@ -312,16 +308,7 @@ async fn a_reader_polling_for_newer_ids_misses_no_event() {
             edges.iter().map(|e| e["node"]["id"].as_str().unwrap().parse::<i64>().unwrap()).collect::<Vec<_>>()
         }
     };
-    let writers: Vec<_> = (0..50)
-        .map(|i| {
-            app.spawn_gql(
-                Some(&admin),
-                "mutation($id: String!) { createModel(id: $id) { id } }",
-                json!({ "id": format!("m{i}") }),
-                0,
-            )
-        })
-        .collect();
+    let writers = create_models_at_once(&app, &admin, 50);
     let (mut last_seen, mut seen) = (0, std::collections::BTreeSet::new());
     let poll = async |last_seen: &mut i64, seen: &mut std::collections::BTreeSet<i64>| {
         for id in newest(&app, &admin).await.into_iter().filter(|id| *id > *last_seen) {
