@@ -72,6 +72,11 @@ fi
 # 5. Run; keep the last tables, one file per database.
 RESULTS="$BENCH_DIR/results/last.txt"
 [ "$DATABASE" = postgres ] && RESULTS="$BENCH_DIR/results/last-postgres.txt"
+# A run of the audit comparison alone keeps its own file, not the full tables.
+case " $* " in *" --no-main "*" --audit "*|*" --audit "*" --no-main "*)
+    RESULTS="$BENCH_DIR/results/audit.txt"
+    [ "$DATABASE" = postgres ] && RESULTS="$BENCH_DIR/results/audit-postgres.txt" ;;
+esac
 mkdir -p "$BENCH_DIR/results"
 python3 "$BENCH_DIR/bench.py" "$@" | tee "$RESULTS.tmp"
 mv "$RESULTS.tmp" "$RESULTS"
