@@ -65,11 +65,12 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         max_body_bytes: config.max_body_bytes,
         request_timeout: Duration::from_secs(config.request_timeout_secs),
         body_read_timeout: read_timeout,
-        cors_origins: config
-            .cors_origins
+        cors_origins: config.cors_origins.clone(),
+        cors_allow_headers: config
+            .cors_allow_headers
             .iter()
-            .map(|origin| origin.trim().parse().map_err(|_| anyhow::anyhow!("bad CORS origin {origin:?}")))
-            .collect::<anyhow::Result<_>>()?,
+            .map(|name| axum::http::HeaderName::try_from(name.as_str()))
+            .collect::<Result<_, _>>()?,
     };
     Ok(App { router: http::router(http, limits), header_read_timeout: read_timeout, draining })
 }

@@ -192,9 +192,16 @@ pub struct Config {
     #[arg(long, env = "MLTE_ARGON2_MAX_WAITING", default_value_t = 1000, global = true)]
     pub argon2_max_waiting: usize,
 
-    /// Origins (comma-separated) whose pages may call the API from a browser; none by default.
-    #[arg(long = "cors-origin", env = "MLTE_CORS_ORIGINS", value_delimiter = ',', global = true)]
-    pub cors_origins: Vec<String>,
+    /// Origins (comma-separated, as browsers send them: scheme://host[:port]) whose
+    /// pages may call the API from a browser, or `*` for any; none by default.
+    #[arg(long = "cors-origin", env = "MLTE_CORS_ORIGINS", default_value = "", hide_default_value = true,
+          value_parser = CorsOrigins::parse, global = true)]
+    pub cors_origins: CorsOrigins,
+
+    /// More request headers (comma-separated names) that browsers may send, beyond
+    /// those RULES §1 names.
+    #[arg(long, env = "MLTE_CORS_ALLOW_HEADERS", value_delimiter = ',', value_parser = parse_header_name, global = true)]
+    pub cors_allow_headers: Vec<String>,
 
     /// Log lines as `pretty` text or `json`; the filter follows `RUST_LOG` (default info).
     #[arg(long, env = "MLTE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
@@ -251,6 +258,58 @@ impl Config {
     }
 }
 
+/// Which browser origins may call the API (RULES §1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// None: no CORS headers at all.
+    #[default]
+    None,
+    /// `*`: any origin (no credentials mode; bearer tokens still work).
+    Any,
+    /// These exact origins, echoed when they ask.
+    Exact(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// A comma-separated list of origins exactly as browsers send them
+    /// (`scheme://host[:port]`: lowercase, no default port, no path, no trailing
+    /// slash), or `*` alone; spaces around items are ignored, and empty is none.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let items: Vec<&str> = value.split(',').map(str::trim).filter(|item| !item.is_empty()).collect();
+        if items.is_empty() {
+            return Ok(CorsOrigins::None);
+        }
+        if items.contains(&"*") {
+            return if items.len() == 1 {
+                Ok(CorsOrigins::Any)
+            } else {
+                Err("`*` stands alone (--cors-origin / MLTE_CORS_ORIGINS)".to_owned())
+            };
+        }
+        for item in &items {
+            let as_sent = url::Url::parse(item).ok().map(|url| url.origin().ascii_serialization());
+            if as_sent.as_deref() != Some(*item) {
+                return Err(format!(
+                    "{item:?} is not an origin as browsers send it: scheme://host[:port], lowercase, \
+                     no default port, no path, no trailing slash (--cors-origin / MLTE_CORS_ORIGINS)"
+                ));
+            }
+        }
+        Ok(CorsOrigins::Exact(items.into_iter().map(str::to_owned).collect()))
+    }
+}
+
+/// A request header name for `--cors-allow-headers`, lowercased.
+fn parse_header_name(value: &str) -> Result<String, String> {
+    let name = value.trim().to_ascii_lowercase();
+    let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if valid {
+        Ok(name)
+    } else {
+        Err(format!("{value:?} is not a header name (--cors-allow-headers / MLTE_CORS_ALLOW_HEADERS)"))
+    }
+}
+
 /// A CIDR (`10.0.0.0/8`) or a single address, spaces around it ignored.
 fn parse_network(value: &str) -> Result<IpNet, String> {
     let value = value.trim();
@@ -295,6 +354,28 @@ mod tests {
         let mut config = Config::for_database("sqlite://x.db");
         config.jwt_secret = Some(Secret::new("very-secret-value-of-enough-length"));
         assert!(!format!("{config:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins_or_a_lone_star() {
+        assert_eq!(CorsOrigins::parse(""), Ok(CorsOrigins::None));
+        assert_eq!(CorsOrigins::parse("*"), Ok(CorsOrigins::Any));
+        assert_eq!(
+            CorsOrigins::parse(" https://mlte.example.org , http://localhost:3000"),
+            Ok(CorsOrigins::Exact(vec!["https://mlte.example.org".into(), "http://localhost:3000".into()]))
+        );
+        for bad in [
+            "http://localhost:3000/",
+            "localhost:3000",
+            "http://Localhost:3000",
+            "https://mlte.example.org:443",
+            "http://x.org/path",
+            "*, http://x.org",
+            "null",
+        ] {
+            let error = CorsOrigins::parse(bad).unwrap_err();
+            assert!(error.contains("MLTE_CORS_ORIGINS"), "{bad}: {error}");
+        }
     }
 
     #[test]

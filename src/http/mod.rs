@@ -26,6 +26,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::config::CorsOrigins;
 use crate::graphql::Api;
 use crate::state::AppState;
 
@@ -88,8 +89,10 @@ pub struct HttpLimits {
     pub request_timeout: Duration,
     /// Time to send the body once the headers are in.
     pub body_read_timeout: Duration,
-    /// Browser origins allowed to call the API (CORS); empty: none.
-    pub cors_origins: Vec<HeaderValue>,
+    /// Browser origins allowed to call the API (CORS).
+    pub cors_origins: CorsOrigins,
+    /// Request headers allowed beyond those RULES §1 names.
+    pub cors_allow_headers: Vec<HeaderName>,
 }
 
 /// Every route behind every layer.
@@ -112,16 +115,34 @@ pub fn router(http: Http, limits: HttpLimits) -> Router {
         }))
         .layer(middleware::from_fn(assign_request_id))
         .with_state(http);
-    if limits.cors_origins.is_empty() {
-        return router;
-    }
+    let allow_origin = match limits.cors_origins {
+        CorsOrigins::None => return router,
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::Exact(origins) => {
+            AllowOrigin::list(origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()))
+        }
+    };
+    // Named one by one: a `*` would not cover `authorization` (RULES §1).
+    let mut allow_headers: Vec<HeaderName> = [
+        "authorization",
+        "content-type",
+        "accept",
+        "x-request-id",
+        "apollographql-client-name",
+        "apollographql-client-version",
+        "apollo-require-preflight",
+    ]
+    .map(HeaderName::from_static)
+    .to_vec();
+    allow_headers.extend(limits.cors_allow_headers);
     // Answers preflights itself, so OPTIONS never reaches the routes.
     router.layer(
         CorsLayer::new()
-            .allow_origin(AllowOrigin::list(limits.cors_origins))
+            .allow_origin(allow_origin)
             .allow_methods([Method::GET, Method::POST])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-            .expose_headers([HeaderName::from_static("x-request-id")])
+            .allow_headers(allow_headers)
+            .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+            .vary([header::ORIGIN])
             .max_age(Duration::from_secs(600)),
     )
 }

@@ -50,10 +50,9 @@ pub async fn insert(tx: &mut WriteTx, event: &NewEvent<'_>) -> AppResult<()> {
     fields.dedup();
     let (next_id, from) = match tx.backend {
         Backend::Sqlite => ("(SELECT COALESCE(MAX(id), 0) + 1 FROM audit_events)", ""),
-        Backend::Postgres => (
-            "next.last",
-            "WITH next AS (UPDATE audit_last_id SET last = last + 1 WHERE id = 1 RETURNING last) ",
-        ),
+        Backend::Postgres => {
+            ("next.last", "WITH next AS (UPDATE audit_last_id SET last = last + 1 WHERE id = 1 RETURNING last) ")
+        }
     };
     let values = format!("{next_id}, {}, $1, $2, $3, $4, $5, $6", now_ms(tx.backend));
     let sql = match tx.backend {
