@@ -98,7 +98,8 @@ pub enum RoleArg {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// `sqlite://FILE` (created if missing) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://mlte.db", global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://mlte.db", value_parser = parse_database_url,
+          global = true)]
     pub database_url: String,
 
     /// Address to listen on.
@@ -106,7 +107,7 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// HS256 signing key, at least 32 bytes; unset: a random key per process.
-    #[arg(long, env = "MLTE_JWT_SECRET", hide_env_values = true, global = true)]
+    #[arg(long, env = "MLTE_JWT_SECRET", hide_env_values = true, value_parser = parse_jwt_secret, global = true)]
     pub jwt_secret: Option<Secret>,
 
     /// Token lifetime in seconds.
@@ -136,8 +137,9 @@ pub struct Config {
     #[arg(long, env = "MLTE_SHUTDOWN_GRACE_SECS", default_value_t = 0, global = true)]
     pub shutdown_grace_secs: u64,
 
-    /// Password for the `admin` user created on an empty database; unset: random, printed once.
-    #[arg(long, env = "MLTE_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    /// Password for the `admin` user created on an empty database; unset: random,
+    /// printed once. Only from `MLTE_ADMIN_PASSWORD`: a command line shows in `ps`.
+    #[arg(skip)]
     pub admin_password: Option<Secret>,
 
     /// Largest request body in bytes (413 beyond, chunked bodies included).
@@ -256,6 +258,101 @@ impl Config {
         let cli = Cli::from_arg_matches(&matches).expect("the defaults parse");
         Config { database_url: database_url.into(), ..cli.config }
     }
+}
+
+/// The variables whose empty value is a bad value rather than unset (RULES §1).
+const MUST_NOT_BE_EMPTY: [&str; 2] = ["DATABASE_URL", "MLTE_JWT_SECRET"];
+
+/// The variables this program reads, beyond those of its flags.
+const OTHER_VARIABLES: [&str; 1] = ["MLTE_ADMIN_PASSWORD"];
+
+impl Cli {
+    /// The command line and environment, every value checked before anything starts
+    /// (RULES §1): a bad one ends the process with status 2 and a message naming its
+    /// flag and variable. An empty variable is unset, but for `DATABASE_URL` and
+    /// `MLTE_JWT_SECRET`; an unknown `MLTE_*` variable is a warning.
+    pub fn load() -> Cli {
+        // An empty variable is unset: its flag does not read it (but for the two where
+        // an empty value is a deployment mistake, not a wish for the default).
+        let command = Cli::command().mut_args(|arg| {
+            let variable = arg.get_env().and_then(|env| env.to_str()).map(str::to_owned);
+            match variable {
+                Some(variable)
+                    if !MUST_NOT_BE_EMPTY.contains(&variable.as_str())
+                        && std::env::var_os(&variable).is_some_and(|value| value.is_empty()) =>
+                {
+                    arg.env(None)
+                }
+                _ => arg,
+            }
+        });
+        let matches = command.try_get_matches().unwrap_or_else(|error| exit_naming_the_variable(error));
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| exit_naming_the_variable(error));
+        match std::env::var("MLTE_ADMIN_PASSWORD") {
+            Ok(password) if !password.is_empty() => {
+                if let Err(error) = crate::domain::validate::password(&password) {
+                    eprintln!("error: invalid value for MLTE_ADMIN_PASSWORD: {error}");
+                    std::process::exit(2);
+                }
+                cli.config.admin_password = Some(Secret::new(password));
+            }
+            _ => {}
+        }
+        let known: Vec<String> = Cli::command()
+            .get_arguments()
+            .filter_map(|arg| arg.get_env().and_then(|env| env.to_str()).map(str::to_owned))
+            .chain(OTHER_VARIABLES.map(str::to_owned))
+            .collect();
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("MLTE_") && !name.starts_with("MLTE_TEST_") && !known.iter().any(|k| *k == *name) {
+                eprintln!("warning: unknown variable {name} (ignored)");
+            }
+        }
+        cli
+    }
+}
+
+/// Prints clap's error with the variable of the flag it names, and exits: clap names
+/// the flag only, though the value may have come from the environment.
+fn exit_naming_the_variable(error: clap::Error) -> ! {
+    use clap::error::{ContextKind, ContextValue};
+    let flag = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(flag)) => flag.split_whitespace().next().map(str::to_owned),
+        _ => None,
+    };
+    let variable = flag.and_then(|flag| {
+        let command = Cli::command();
+        let arg = command.get_arguments().find(|arg| arg.get_long().is_some_and(|long| flag == format!("--{long}")))?;
+        arg.get_env().and_then(|env| env.to_str()).map(str::to_owned)
+    });
+    match variable {
+        Some(variable) if !error.to_string().contains(&variable) => {
+            eprint!("{}", error.render());
+            eprintln!("(the flag's environment variable is {variable})");
+            std::process::exit(2);
+        }
+        _ => error.exit(),
+    }
+}
+
+fn parse_database_url(value: &str) -> Result<String, String> {
+    let supported = ["sqlite:", "postgres:", "postgresql:"].iter().any(|scheme| value.starts_with(scheme));
+    if supported {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("{value:?} is not sqlite://… or postgres://… (--database-url / DATABASE_URL)"))
+    }
+}
+
+fn parse_jwt_secret(value: &str) -> Result<Secret, String> {
+    if value.len() < crate::domain::validate::JWT_SECRET_MIN_BYTES {
+        return Err(format!(
+            "the key must be at least {} bytes (--jwt-secret / MLTE_JWT_SECRET)",
+            crate::domain::validate::JWT_SECRET_MIN_BYTES
+        ));
+    }
+    Ok(Secret::new(value))
 }
 
 /// Which browser origins may call the API (RULES §1).

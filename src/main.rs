@@ -1,6 +1,5 @@
 use std::io::IsTerminal;
 
-use clap::Parser;
 use mlte_graphql::config::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
@@ -10,7 +9,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = Cli::load();
     match &cli.command {
         Some(Command::PrintSchema) => {
             print!("{}", mlte_graphql::schema_sdl());

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Secret;
 
-/// The shortest signing key accepted (RULES §1).
-pub const MIN_SECRET_BYTES: usize = 32;
+pub use crate::domain::validate::JWT_SECRET_MIN_BYTES as MIN_SECRET_BYTES;
 
 /// What a token says. `ver` must equal the user's current token version, which a
 /// password change, `revokeTokens` or a re-created user replaces, so older tokens

@@ -5,6 +5,8 @@ use crate::error::{AppError, AppResult};
 pub const USERNAME_MAX_CHARS: usize = 64;
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_BYTES: usize = 1024;
+/// The shortest signing key accepted (RULES §1).
+pub const JWT_SECRET_MIN_BYTES: usize = 32;
 pub const EMAIL_MAX_CHARS: usize = 254;
 pub const FULL_NAME_MAX_CHARS: usize = 256;
 pub const RESOURCE_NAME_MAX_CHARS: usize = 128;

@@ -5,6 +5,7 @@
 mod access_version;
 mod allowed;
 mod audit;
+mod configuration;
 mod cors;
 mod deployment;
 mod environment;
