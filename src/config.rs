@@ -164,6 +164,11 @@ pub struct Config {
     #[arg(long, env = "MLTE_MAX_DIRECTIVES", default_value_t = 8, global = true)]
     pub max_directives: usize,
 
+    /// Bytes this process keeps of automatic persisted queries (queries over 8 KiB
+    /// run but are not kept); past it, the least recently used are forgotten.
+    #[arg(long, env = "MLTE_APQ_MAX_BYTES", default_value_t = 8 * 1024 * 1024, global = true)]
+    pub apq_max_bytes: usize,
+
     /// Most aliased fields in one document.
     #[arg(long, env = "MLTE_MAX_ALIASES", default_value_t = 30, global = true)]
     pub max_aliases: usize,

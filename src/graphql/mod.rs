@@ -10,6 +10,7 @@ pub mod models;
 mod nulls;
 mod operation;
 pub mod pages;
+pub mod persisted;
 pub mod types;
 pub mod users;
 
@@ -55,6 +56,8 @@ pub struct QueryLimits {
     pub max_recursion_depth: usize,
     pub max_directives: usize,
     pub document: DocumentLimits,
+    /// Bytes the automatic persisted queries may keep.
+    pub apq_max_bytes: usize,
     /// Off: no introspection and no "did you mean" suggestions.
     pub introspection: bool,
 }
@@ -69,6 +72,7 @@ impl QueryLimits {
             max_directives: config.max_directives,
             document: DocumentLimits { max_aliases: config.max_aliases, max_root_fields: config.max_root_fields },
             introspection: !config.disable_introspection,
+            apq_max_bytes: config.apq_max_bytes,
         }
     }
 }
@@ -96,6 +100,8 @@ pub struct Api {
     parsed_documents: ParsedDocuments,
     /// Turns for requests listing every user (one per core): their answers are large.
     listings: tokio::sync::Semaphore,
+    /// Automatic persisted queries of this process (RULES §1).
+    pub persisted_queries: persisted::PersistedQueries,
 }
 
 impl Api {
@@ -106,6 +112,7 @@ impl Api {
             document_limits: limits.document,
             parsed_documents: ParsedDocuments::default(),
             listings: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from)),
+            persisted_queries: persisted::PersistedQueries::new(limits.apq_max_bytes),
         }
     }
 

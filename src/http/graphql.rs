@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::{ClientAddress, Http, RequestId, playground};
 use crate::graphql::guards::RequestContext;
+use crate::graphql::persisted::{PersistedQueries, Refusal};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -82,6 +83,22 @@ impl Format {
         self.respond(status, json!({ "errors": response.errors }))
     }
 
+    /// A persisted query that could not be had: PERSISTED_QUERY_NOT_FOUND (so that
+    /// the client resends it in full) or BAD_USER_INPUT; no `data` either way.
+    fn refuse_persisted(self, refusal: Refusal) -> Response {
+        match refusal {
+            Refusal::NotFound => {
+                let status = match self {
+                    Format::GraphqlResponse => StatusCode::BAD_REQUEST,
+                    Format::Json => StatusCode::OK,
+                };
+                let error = json!({ "message": "PersistedQueryNotFound", "extensions": { "code": "PERSISTED_QUERY_NOT_FOUND" } });
+                self.respond(status, json!({ "errors": [error] }))
+            }
+            Refusal::Invalid(message) => self.refuse(StatusCode::BAD_REQUEST, message),
+        }
+    }
+
     /// A refusal before anything ran.
     fn refuse(self, status: StatusCode, message: &str) -> Response {
         self.respond(status, json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] }))
@@ -109,7 +126,9 @@ fn request_context(headers: &HeaderMap, client: IpAddr, id: &RequestId) -> Reque
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PostBody {
-    query: String,
+    /// Absent with a persisted query's hash alone.
+    #[serde(default)]
+    query: Option<String>,
     #[serde(default)]
     operation_name: Option<String>,
     #[serde(default)]
@@ -119,16 +138,17 @@ struct PostBody {
 }
 
 impl PostBody {
-    fn into_request(self) -> async_graphql::Request {
-        let mut request = async_graphql::Request::new(self.query);
+    /// The request, its query resolved through the persisted queries (RULES §1).
+    fn into_request(self, persisted: &PersistedQueries) -> Result<async_graphql::Request, Refusal> {
+        let query = persisted.resolve(self.query, self.extensions.as_ref())?;
+        let mut request = async_graphql::Request::new(query);
         if let Some(name) = self.operation_name {
             request = request.operation_name(name);
         }
         if let Some(variables) = self.variables {
             request = request.variables(async_graphql::Variables::from_json(serde_json::Value::Object(variables)));
         }
-        let _ = self.extensions; // accepted, none understood
-        request
+        Ok(request)
     }
 }
 
@@ -155,8 +175,11 @@ pub(super) async fn post(
         return format.refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     }
     let request = match serde_json::from_slice::<PostBody>(&body) {
-        Ok(body) if !body.query.is_empty() => body.into_request(),
-        _ => {
+        Ok(body) => match body.into_request(&http.api.persisted_queries) {
+            Ok(request) => request,
+            Err(refusal) => return format.refuse_persisted(refusal),
+        },
+        Err(_) => {
             let message = "the body must be one JSON object {query, variables, operationName, extensions}";
             return format.refuse(StatusCode::BAD_REQUEST, message);
         }
@@ -194,9 +217,6 @@ pub(super) async fn get(
     }
     let Some(format) = Format::negotiate(&headers) else { return not_acceptable() };
     let Some(params) = params else { return format.refuse(StatusCode::BAD_REQUEST, "malformed query string") };
-    let Some(query) = params.query.filter(|q| !q.is_empty()) else {
-        return format.refuse(StatusCode::BAD_REQUEST, "the query parameter is required");
-    };
     let object = |text: &Option<String>| match text {
         None => Ok(None),
         Some(text) => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).map(Some),
@@ -204,7 +224,11 @@ pub(super) async fn get(
     let (Ok(variables), Ok(extensions)) = (object(&params.variables), object(&params.extensions)) else {
         return format.refuse(StatusCode::BAD_REQUEST, "variables and extensions must be JSON objects");
     };
-    let mut request = PostBody { query, operation_name: params.operation_name, variables, extensions }.into_request();
+    let body = PostBody { query: params.query, operation_name: params.operation_name, variables, extensions };
+    let mut request = match body.into_request(&http.api.persisted_queries) {
+        Ok(request) => request,
+        Err(refusal) => return format.refuse_persisted(refusal),
+    };
     if is_mutation(&mut request) {
         let mut response = format.refuse(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST");
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));

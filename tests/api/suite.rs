@@ -18,6 +18,7 @@ mod models;
 mod operations;
 mod operator;
 mod outage;
+mod persisted_queries;
 mod races;
 mod root_fields;
 mod scale_out;
