@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::guards::{RequiresAdmin, caller};
-use super::pages;
+use super::pages::{self, PageInfo};
 use super::state;
 use crate::domain::{ResourceType, rfc3339};
 use crate::error::{AppError, AppResult};
@@ -63,12 +63,8 @@ impl AuditQuery {
                 node: AuditEvent(event),
             })
             .collect();
-        let page_info = PageInfo {
-            has_next_page,
-            has_previous_page: false,
-            start_cursor: edges.first().map(|e| e.cursor.clone()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
-        };
+        let page_info =
+            PageInfo::forward(edges.first().map(|e| &e.cursor), edges.last().map(|e| &e.cursor), has_next_page);
         Ok(AuditEventConnection { edges, page_info, total_count: total.unwrap_or(0) })
     }
 }
@@ -143,13 +139,4 @@ impl AuditEventConnection {
     async fn nodes(&self) -> Vec<&AuditEvent> {
         self.edges.iter().map(|edge| &edge.node).collect()
     }
-}
-
-/// Relay cursor pagination (forward only: hasPreviousPage is always false).
-#[derive(SimpleObject)]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    pub has_previous_page: bool,
-    pub start_cursor: Option<String>,
-    pub end_cursor: Option<String>,
 }

@@ -7,6 +7,22 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::{AppError, AppResult};
 
+/// Relay cursor pagination (forward only: hasPreviousPage is always false).
+#[derive(async_graphql::SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    /// A forward page from its first and last cursors.
+    pub fn forward(start: Option<&String>, end: Option<&String>, has_next_page: bool) -> Self {
+        PageInfo { has_next_page, has_previous_page: false, start_cursor: start.cloned(), end_cursor: end.cloned() }
+    }
+}
+
 /// The largest page.
 pub const MAX_FIRST: i32 = 1000;
 /// A page's size when `first` is not given, or null.

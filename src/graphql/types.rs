@@ -8,6 +8,7 @@ use crate::auth::IssuedToken;
 use crate::domain::{Method, Permission, ResourceType, Role};
 use crate::error::AppResult;
 use crate::graphql::loaders::Loaders;
+use crate::graphql::pages::PageInfo;
 use crate::store::groups::GroupRow;
 use crate::store::users::{UserRow, UserWithGroups};
 
@@ -98,6 +99,36 @@ impl User {
 
 fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a Loaders> {
     super::data::<Loaders>(ctx)
+}
+
+#[derive(SimpleObject)]
+pub struct UserEdge {
+    pub cursor: String,
+    pub node: User,
+}
+
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct UserConnection {
+    pub edges: Vec<UserEdge>,
+    pub page_info: PageInfo,
+    /// Every match, not just this page.
+    pub total_count: i64,
+}
+
+impl UserConnection {
+    pub fn new(edges: Vec<UserEdge>, has_next_page: bool, total_count: i64) -> Self {
+        let page_info =
+            PageInfo::forward(edges.first().map(|e| &e.cursor), edges.last().map(|e| &e.cursor), has_next_page);
+        UserConnection { edges, page_info, total_count }
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl UserConnection {
+    async fn nodes(&self) -> Vec<&User> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
 }
 
 #[derive(SimpleObject)]

@@ -4,7 +4,8 @@ use async_graphql::{Context, MaybeUndefined, Object};
 
 use super::guards::{RequestContext, Requires, RequiresAdmin, caller};
 use super::loaders::Loaders;
-use super::types::{CreateUserInput, EditUserInput, PermissionInput, Token, User};
+use super::pages;
+use super::types::{CreateUserInput, EditUserInput, PermissionInput, Token, User, UserConnection, UserEdge};
 use super::{actor, data, db_to_write, state};
 use crate::accounts::users::{self, NewPassword, UserChange};
 use crate::auth::throttle::PasswordAttempt;
@@ -49,6 +50,46 @@ impl UserQuery {
         let user = std::sync::Arc::new(user);
         data::<Loaders>(ctx)?.feed_user(user.clone()).await;
         Ok(Some(User::from(user.as_ref())))
+    }
+
+    /// Users matching every given filter, sorted by username, a page at a time
+    /// (RULES 10). Needs USER null GET.
+    #[graphql(
+        guard = "Requires::permission(ResourceType::User, None, Method::Get)",
+        complexity = "super::pages::weight(&first) * child_complexity"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn search_users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Substring of username, email or fullName; ASCII letters compare case-insensitively.")]
+        query: Option<String>,
+        role: Option<Role>,
+        disabled: Option<bool>,
+        #[graphql(desc = "Only members of this group.")] group: Option<String>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<UserConnection> {
+        let size = pages::size(first)?;
+        // The arguments that make a cursor's pages: a cursor for others is refused.
+        let filters = format!("{query:?}|{role:?}|{disabled:?}|{group:?}");
+        let after = after.map(|cursor| pages::position(&cursor, "searchUsers", &filters)).transpose()?;
+        let search = user_rows::UserSearch { text: query, role, disabled, group, after };
+        let with_total = ctx.look_ahead().field("totalCount").exists();
+        let state = state(ctx)?;
+        let limit = i64::try_from(size + 1).unwrap_or(i64::MAX);
+        let (mut rows, total) =
+            user_rows::search(&mut *state.db.conn().await?, state.db.backend, &search, limit, with_total).await?;
+        let has_next_page = rows.len() > size;
+        rows.truncate(size);
+        let edges: Vec<UserEdge> = rows
+            .into_iter()
+            .map(|row| UserEdge {
+                cursor: pages::cursor("searchUsers", &filters, &row.username),
+                node: User::from(row),
+            })
+            .collect();
+        Ok(UserConnection::new(edges, has_next_page, total.unwrap_or(0)))
     }
 
     /// For each check, whether the caller passes it (RULES 10); at most 100.

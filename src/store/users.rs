@@ -362,3 +362,96 @@ fn user_with_groups_row(row: &AnyRow, username: String, groups: Arc<Vec<GroupRow
 fn group_rows(by_name: BTreeMap<String, Vec<Permission>>) -> Arc<Vec<GroupRow>> {
     Arc::new(by_name.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect())
 }
+
+/// What `searchUsers` asks for (RULES §10): every filter given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct UserSearch {
+    /// A substring of username, email or full name; ASCII letters compare
+    /// case-insensitively, every other character exactly.
+    pub text: Option<String>,
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+    /// Only members of this group.
+    pub group: Option<String>,
+    /// Only usernames after this one (by bytes): the page after a cursor.
+    pub after: Option<String>,
+}
+
+/// The users `search` matches, by username's bytes, at most `limit`, and when
+/// `with_total` how many match in all (`after` aside), in one statement: one snapshot.
+pub async fn search(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    search: &UserSearch,
+    limit: i64,
+    with_total: bool,
+) -> AppResult<(Vec<UserRow>, Option<i64>)> {
+    // Bytes, whatever the database's collation (RULES §7).
+    let bytes = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " COLLATE \"C\"",
+    };
+    let mut binds: Vec<String> = Vec::new();
+    let mut conditions = Vec::new();
+    let mut bind = |value: String| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    if let Some(text) = &search.text {
+        // ASCII letters only are folded: SQLite's lower() folds ASCII alone, and on
+        // PostgreSQL translate() stands in for a lower() that would fold é too.
+        let fold = |column: &str| match backend {
+            Backend::Sqlite => format!("lower({column})"),
+            Backend::Postgres => {
+                format!("translate({column}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')")
+            }
+        };
+        let needle = bind(text.to_ascii_lowercase());
+        let found = |column: &str| match backend {
+            Backend::Sqlite => format!("instr({}, {needle}) > 0", fold(&format!("COALESCE({column}, '')"))),
+            Backend::Postgres => format!("strpos({}, {needle}) > 0", fold(&format!("COALESCE({column}, '')"))),
+        };
+        conditions.push(format!("({} OR {} OR {})", found("username"), found("email"), found("full_name")));
+    }
+    if let Some(role) = search.role {
+        conditions.push(format!("role = {}", bind(role.as_str().to_owned())));
+    }
+    if let Some(disabled) = search.disabled {
+        conditions.push(format!("disabled = {}", if disabled { 1 } else { 0 }));
+    }
+    if let Some(group) = &search.group {
+        let group = bind(group.clone());
+        conditions.push(format!("username IN (SELECT username FROM user_groups WHERE group_name = {group})"));
+    }
+    let matching = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+    let mut page_conditions = conditions.clone();
+    if let Some(after) = &search.after {
+        page_conditions.push(format!("username{bytes} > {}", bind(after.clone())));
+    }
+    let page_where =
+        if page_conditions.is_empty() { String::new() } else { format!(" WHERE {}", page_conditions.join(" AND ")) };
+    let limit_param = format!("${}", binds.len() + 1);
+    let page = format!("SELECT {COLUMNS} FROM users{page_where} ORDER BY username{bytes} LIMIT {limit_param}");
+    let sql = if with_total {
+        format!(
+            "SELECT t.total, m.* FROM (SELECT COUNT(*) AS total FROM users{matching}) t \
+             LEFT JOIN ({page}) m ON 1 = 1 ORDER BY m.username{bytes}"
+        )
+    } else {
+        page
+    };
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for value in &binds {
+        query = query.bind(value);
+    }
+    let rows = query.bind(limit).fetch_all(conn).await?;
+    let total = match rows.first() {
+        Some(row) if with_total => Some(row.try_get::<i64, _>("total")?),
+        _ => None,
+    };
+    let mut users = Vec::with_capacity(rows.len());
+    for row in rows.iter().filter(|row| row.try_get::<Option<String>, _>("username").ok().flatten().is_some()) {
+        users.push(UserRow::from_row(row)?);
+    }
+    Ok((users, total))
+}

@@ -23,6 +23,7 @@ mod races;
 mod root_fields;
 mod scale_out;
 mod schema;
+mod search_users;
 mod sessions;
 mod throttle;
 mod throttle_bursts;

@@ -1,0 +1,102 @@
+//! RULES §10: `searchUsers`: every filter given holds, ASCII letters compare
+//! case-insensitively and every other character exactly, pages by opaque keyed
+//! cursors sorted by username's bytes, `totalCount` of every match.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, code};
+
+const SEARCH: &str = "query($q: String, $role: Role, $disabled: Boolean, $group: String, $first: Int, $after: String) { \
+    searchUsers(query: $q, role: $role, disabled: $disabled, group: $group, first: $first, after: $after) { \
+      totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { username } } nodes { username } } }";
+
+fn usernames(body: &Value) -> Vec<String> {
+    let nodes = body["data"]["searchUsers"]["nodes"].as_array().unwrap_or_else(|| panic!("{body}"));
+    nodes.iter().map(|n| n["username"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn seed(app: &TestApp, admin: &str) {
+    for (username, email, full_name) in [
+        ("alice", "alice@example.org", "Alice Liddell"),
+        ("Bob", "bob@example.org", "Bob 100%_done"),
+        ("carol", "c@x.org", "Carol O'Neil"),
+        ("dave", "dave@example.org", "Émile Zola"),
+        ("Zed", "zed@example.org", "émile zed"),
+    ] {
+        app.create_user(
+            admin,
+            json!({ "username": username, "password": "password-x", "email": email, "fullName": full_name }),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn filters_match_as_the_rules_say() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    seed(&app, &admin).await;
+    let search = |variables: Value| {
+        let (app, admin) = (&app, &admin);
+        async move { app.gql(Some(admin), SEARCH, variables).await }
+    };
+    // Sorted by bytes: upper case first.
+    assert_eq!(usernames(&search(json!({})).await), ["Bob", "Zed", "admin", "alice", "carol", "dave"]);
+    assert_eq!(usernames(&search(json!({ "q": "ALI" })).await), ["alice"], "ASCII letters fold");
+    assert_eq!(usernames(&search(json!({ "q": "EXAMPLE.ORG" })).await), ["Bob", "Zed", "alice", "dave"], "email");
+    assert_eq!(usernames(&search(json!({ "q": "%_" })).await), ["Bob"], "% and _ are themselves");
+    assert_eq!(usernames(&search(json!({ "q": "o'n" })).await), ["carol"], "' is itself");
+    assert_eq!(usernames(&search(json!({ "q": "émile" })).await), ["Zed"], "é does not match É");
+    assert_eq!(usernames(&search(json!({ "role": "ADMIN" })).await), ["admin"]);
+    let body = app
+        .gql(
+            Some(&admin),
+            "mutation { editUser(input: {username: \"carol\", disabled: true}) { username } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), None, "{body}");
+    assert_eq!(usernames(&search(json!({ "disabled": true })).await), ["carol"]);
+    assert_eq!(usernames(&search(json!({ "group": "read-user-dave" })).await), ["dave"]);
+    assert_eq!(usernames(&search(json!({ "group": "no-such-group" })).await), Vec::<String>::new());
+    assert_eq!(
+        usernames(&search(json!({ "q": "e", "role": "REGULAR", "disabled": false })).await),
+        ["Bob", "Zed", "alice", "dave"]
+    );
+}
+
+#[tokio::test]
+async fn pages_follow_keyed_cursors_and_a_deletion_between_pages_skips_no_one() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    seed(&app, &admin).await;
+    let first = app.gql(Some(&admin), SEARCH, json!({ "first": 2 })).await;
+    assert_eq!(usernames(&first), ["Bob", "Zed"]);
+    let connection = &first["data"]["searchUsers"];
+    assert_eq!(connection["totalCount"], 6);
+    assert_eq!(connection["pageInfo"]["hasNextPage"], true);
+    assert_eq!(connection["pageInfo"]["hasPreviousPage"], false);
+    let after = connection["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+    // Zed, the last one seen, goes: the next page still starts right after it.
+    let body = app.gql(Some(&admin), "mutation { deleteUser(username: \"Zed\") { username } }", json!({})).await;
+    assert_eq!(code(&body), None, "{body}");
+    let second = app.gql(Some(&admin), SEARCH, json!({ "first": 10, "after": after })).await;
+    assert_eq!(usernames(&second), ["admin", "alice", "carol", "dave"]);
+    assert_eq!(second["data"]["searchUsers"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(second["data"]["searchUsers"]["totalCount"], 5);
+    // A cursor is for its own field and filters.
+    assert_eq!(code(&app.gql(Some(&admin), SEARCH, json!({ "q": "a", "after": after })).await), Some("BAD_USER_INPUT"));
+    for first in [0, 1001] {
+        assert_eq!(code(&app.gql(Some(&admin), SEARCH, json!({ "first": first })).await), Some("BAD_USER_INPUT"));
+    }
+    assert_eq!(usernames(&app.gql(Some(&admin), SEARCH, json!({ "first": null })).await).len(), 5, "null is 50");
+}
+
+#[tokio::test]
+async fn searching_needs_the_right_to_list_users() {
+    let app = TestApp::spawn().await;
+    let ann = app.regular_user("ann").await;
+    assert_eq!(code(&app.gql(Some(&ann), SEARCH, json!({})).await), Some("FORBIDDEN"));
+    app.add_groups("ann", &["read-user"]).await;
+    assert_eq!(usernames(&app.gql(Some(&ann), SEARCH, json!({})).await), ["admin", "ann"]);
+}
