@@ -111,16 +111,8 @@ pub async fn page(
         where_clause(&page_conditions),
         binds.len()
     );
-    let sql = if with_total {
-        let all_conditions = filter.conditions(&mut binds);
-        format!(
-            "SELECT t.total, m.* FROM (SELECT COUNT(*) AS total FROM audit_events{}) t \
-             LEFT JOIN ({page}) m ON 1 = 1 ORDER BY m.id DESC",
-            where_clause(&all_conditions)
-        )
-    } else {
-        page
-    };
+    let count_from = format!("audit_events{}", where_clause(&filter.conditions(&mut binds)));
+    let sql = super::with_total(page, &count_from, "m.id DESC", with_total);
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for bind in binds {
         query = match bind {
@@ -129,17 +121,8 @@ pub async fn page(
         };
     }
     let rows = query.fetch_all(conn).await?;
-    let total = match rows.first() {
-        Some(row) if with_total => Some(row.try_get::<i64, _>("total")?),
-        _ => None,
-    };
-    // With the total, a page without events is one row of nulls.
-    let events = rows
-        .iter()
-        .filter(|row| row.try_get::<Option<i64>, _>("id").ok().flatten().is_some())
-        .map(event)
-        .collect::<AppResult<_>>()?;
-    Ok((events, total))
+    let (rows, total) = super::page_rows(&rows, "id", with_total)?;
+    Ok((rows.into_iter().map(event).collect::<AppResult<_>>()?, total))
 }
 
 /// A value bound to a numbered placeholder.

@@ -357,6 +357,31 @@ async fn found_among(conn: &mut Conn, select: &str, values: &[&str]) -> AppResul
     Ok(query.fetch_all(conn).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
 }
 
+/// A page's statement and, when `with_total`, the count of every match beside it in
+/// the same statement, so that both come from one snapshot (RULES §10):
+/// `count_from` is `table WHERE …` and `order` the page's ORDER BY, repeated outside.
+/// A page without rows is then one row of nulls: [`page_rows`] leaves it out.
+fn with_total(page: String, count_from: &str, order: &str, with_total: bool) -> String {
+    if !with_total {
+        return page;
+    }
+    format!(
+        "SELECT t.total, m.* FROM (SELECT COUNT(*) AS total FROM {count_from}) t LEFT JOIN ({page}) m ON 1 = 1 ORDER BY {order}"
+    )
+}
+
+/// The rows of a page from [`with_total`] (those whose `key` column is set) and the
+/// total when it was asked for.
+fn page_rows<'r>(rows: &'r [AnyRow], key: &str, with_total: bool) -> AppResult<(Vec<&'r AnyRow>, Option<i64>)> {
+    let total = match rows.first() {
+        Some(row) if with_total => Some(row.try_get::<i64, _>("total")?),
+        _ if with_total => Some(0),
+        _ => None,
+    };
+    let present = |row: &&AnyRow| row.try_get_raw(key).is_ok_and(|value| !sqlx::ValueRef::is_null(&value));
+    Ok((rows.iter().filter(present).collect(), total))
+}
+
 /// `$1, $2, …` for a list of `count` bound values starting at `$first`.
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")

@@ -432,26 +432,12 @@ pub async fn search(
         if page_conditions.is_empty() { String::new() } else { format!(" WHERE {}", page_conditions.join(" AND ")) };
     let limit_param = format!("${}", binds.len() + 1);
     let page = format!("SELECT {COLUMNS} FROM users{page_where} ORDER BY username{bytes} LIMIT {limit_param}");
-    let sql = if with_total {
-        format!(
-            "SELECT t.total, m.* FROM (SELECT COUNT(*) AS total FROM users{matching}) t \
-             LEFT JOIN ({page}) m ON 1 = 1 ORDER BY m.username{bytes}"
-        )
-    } else {
-        page
-    };
+    let sql = super::with_total(page, &format!("users{matching}"), &format!("m.username{bytes}"), with_total);
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for value in &binds {
         query = query.bind(value);
     }
     let rows = query.bind(limit).fetch_all(conn).await?;
-    let total = match rows.first() {
-        Some(row) if with_total => Some(row.try_get::<i64, _>("total")?),
-        _ => None,
-    };
-    let mut users = Vec::with_capacity(rows.len());
-    for row in rows.iter().filter(|row| row.try_get::<Option<String>, _>("username").ok().flatten().is_some()) {
-        users.push(UserRow::from_row(row)?);
-    }
-    Ok((users, total))
+    let (rows, total) = super::page_rows(&rows, "username", with_total)?;
+    Ok((rows.into_iter().map(UserRow::from_row).collect::<Result<_, _>>()?, total))
 }
