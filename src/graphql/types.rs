@@ -6,11 +6,11 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
 
 use crate::auth::IssuedToken;
 use crate::domain::{Method, Permission, ResourceType, Role};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::pages::PageInfo;
 use crate::store::groups::GroupRow;
-use crate::store::users::{UserRow, UserWithGroups};
+use crate::store::users::{UserRow, UserSearch, UserWithGroups};
 
 /// A user as clients see it: never its hash or token version.
 pub struct User {
@@ -132,10 +132,33 @@ impl UserConnection {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Group {
     pub name: String,
     #[graphql(complexity = "super::LIST_WEIGHT * child_complexity")]
     pub permissions: Vec<Permission>,
+}
+
+#[async_graphql::ComplexObject]
+impl Group {
+    /// Members sorted by username (RULES 10). Needs GROUP name GET and USER null GET; null otherwise.
+    #[graphql(complexity = "super::pages::weight(&first) * child_complexity")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Option<UserConnection>> {
+        let caller = super::guards::caller(ctx).await?;
+        let may = caller.may(&Permission::new(ResourceType::Group, Some(&self.name), Method::Get))
+            && caller.may(&Permission::new(ResourceType::User, None, Method::Get));
+        if !may {
+            return Err(AppError::forbidden("members need GROUP name GET and USER null GET"));
+        }
+        // The parent is not part of a cursor: one cursor pages every group's members.
+        let search = UserSearch { group: Some(self.name.clone()), ..UserSearch::default() };
+        super::users::user_page(ctx, "Group.members", "", search, first, after).await.map(Some)
+    }
 }
 
 impl From<GroupRow> for Group {

@@ -70,26 +70,10 @@ impl UserQuery {
         #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> AppResult<UserConnection> {
-        let size = pages::size(first)?;
         // The arguments that make a cursor's pages: a cursor for others is refused.
         let filters = format!("{query:?}|{role:?}|{disabled:?}|{group:?}");
-        let after = after.map(|cursor| pages::position(&cursor, "searchUsers", &filters)).transpose()?;
-        let search = user_rows::UserSearch { text: query, role, disabled, group, after };
-        let with_total = ctx.look_ahead().field("totalCount").exists();
-        let state = state(ctx)?;
-        let limit = i64::try_from(size + 1).unwrap_or(i64::MAX);
-        let (mut rows, total) =
-            user_rows::search(&mut *state.db.conn().await?, state.db.backend, &search, limit, with_total).await?;
-        let has_next_page = rows.len() > size;
-        rows.truncate(size);
-        let edges: Vec<UserEdge> = rows
-            .into_iter()
-            .map(|row| UserEdge {
-                cursor: pages::cursor("searchUsers", &filters, &row.username),
-                node: User::from(row),
-            })
-            .collect();
-        Ok(UserConnection::new(edges, has_next_page, total.unwrap_or(0)))
+        let search = user_rows::UserSearch { text: query, role, disabled, group, after: None };
+        user_page(ctx, "searchUsers", &filters, search, first, after).await
     }
 
     /// For each check, whether the caller passes it (RULES 10); at most 100.
@@ -282,6 +266,32 @@ async fn change_memberships(
     let actor = actor(ctx, caller, action)?;
     let user = write_tx!(db_to_write(ctx)?, |tx| users::change_memberships(&mut tx, actor, target, &groups, join))?;
     Ok(User::from(user))
+}
+
+/// A page of the users `search` matches, for the connection field `field` whose
+/// cursors hold `filters` (RULES §10).
+pub(super) async fn user_page(
+    ctx: &Context<'_>,
+    field: &str,
+    filters: &str,
+    mut search: user_rows::UserSearch,
+    first: Option<i32>,
+    after: Option<String>,
+) -> AppResult<UserConnection> {
+    let size = pages::size(first)?;
+    search.after = after.map(|cursor| pages::position(&cursor, field, filters)).transpose()?;
+    let with_total = ctx.look_ahead().field("totalCount").exists();
+    let state = state(ctx)?;
+    let limit = i64::try_from(size + 1).unwrap_or(i64::MAX);
+    let (mut rows, total) =
+        user_rows::search(&mut *state.db.conn().await?, state.db.backend, &search, limit, with_total).await?;
+    let has_next_page = rows.len() > size;
+    rows.truncate(size);
+    let edges: Vec<UserEdge> = rows
+        .into_iter()
+        .map(|row| UserEdge { cursor: pages::cursor(field, filters, &row.username), node: User::from(row) })
+        .collect();
+    Ok(UserConnection::new(edges, has_next_page, total.unwrap_or(0)))
 }
 
 /// An `EditUserInput` field as a change: omitted leaves it, null clears it.

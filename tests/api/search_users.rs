@@ -100,3 +100,38 @@ async fn searching_needs_the_right_to_list_users() {
     app.add_groups("ann", &["read-user"]).await;
     assert_eq!(usernames(&app.gql(Some(&ann), SEARCH, json!({})).await), ["admin", "ann"]);
 }
+
+const MEMBERS: &str = "query($g: String!, $first: Int, $after: String) { group(name: $g) { name \
+    members(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { username } } } }";
+
+#[tokio::test]
+async fn a_groups_members_are_paged_by_username() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    seed(&app, &admin).await;
+    for user in ["dave", "Bob", "alice"] {
+        app.add_groups(user, &["read-model"]).await;
+    }
+    let body = app.gql(Some(&admin), MEMBERS, json!({ "g": "read-model", "first": 2 })).await;
+    let members = &body["data"]["group"]["members"];
+    assert_eq!(members["nodes"], json!([{ "username": "Bob" }, { "username": "alice" }]), "{body}");
+    assert_eq!(members["totalCount"], 3);
+    let after = members["pageInfo"]["endCursor"].as_str().unwrap();
+    let body = app.gql(Some(&admin), MEMBERS, json!({ "g": "read-model", "after": after })).await;
+    assert_eq!(body["data"]["group"]["members"]["nodes"], json!([{ "username": "dave" }]), "{body}");
+}
+
+#[tokio::test]
+async fn without_the_rights_members_is_null_with_forbidden_and_the_rest_stands() {
+    let app = TestApp::spawn().await;
+    let ann = app.regular_user("ann").await;
+    // read-group lets ann read groups but not list users.
+    app.add_groups("ann", &["read-group"]).await;
+    let body = app.gql(Some(&ann), MEMBERS, json!({ "g": "read-model" })).await;
+    assert_eq!(body["data"]["group"], json!({ "name": "read-model", "members": null }), "{body}");
+    assert_eq!(code(&body), Some("FORBIDDEN"));
+    assert_eq!(body["errors"][0]["path"], json!(["group", "members"]));
+    app.add_groups("ann", &["read-user"]).await;
+    let body = app.gql(Some(&ann), MEMBERS, json!({ "g": "read-model" })).await;
+    assert_eq!(body["data"]["group"]["members"]["totalCount"], 0, "{body}");
+}
