@@ -25,6 +25,13 @@ async fn post(app: &TestApp, token: Option<&str>, accept: &str, body: Value) -> 
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
+/// GETs the query stored under `query`'s hash, by the hash alone.
+async fn get_by_hash(app: &TestApp, token: &str, query: &str) -> reqwest::Response {
+    let extensions = serde_json::to_string(&persisted(&hash(query))).unwrap();
+    let request = app.client.get(app.url("/graphql")).bearer_auth(token);
+    request.query(&[("extensions", extensions.as_str())]).send().await.unwrap()
+}
+
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -46,15 +53,7 @@ async fn an_unknown_hash_asks_for_the_query_then_the_hash_alone_runs_it() {
     let (status, body) = post(&app, Some(&admin), JSON, only_hash).await;
     assert_eq!((status, &body["data"]["me"]["username"]), (200, &json!("admin")), "{body}");
     // Over GET too.
-    let extensions = serde_json::to_string(&persisted(&hash(query))).unwrap();
-    let response = app
-        .client
-        .get(app.url("/graphql"))
-        .bearer_auth(&admin)
-        .query(&[("extensions", extensions.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = get_by_hash(&app, &admin, query).await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["data"]["me"]["username"], "admin", "{body}");
 }
@@ -97,14 +96,6 @@ async fn a_stored_query_passes_every_check_on_every_use() {
     let (status, _) =
         post(&app, Some(&admin), JSON, json!({ "query": mutation, "extensions": persisted(&hash(mutation)) })).await;
     assert_eq!(status, 200);
-    let extensions = serde_json::to_string(&persisted(&hash(mutation))).unwrap();
-    let response = app
-        .client
-        .get(app.url("/graphql"))
-        .bearer_auth(&admin)
-        .query(&[("extensions", extensions.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = get_by_hash(&app, &admin, mutation).await;
     assert_eq!(response.status(), 405);
 }

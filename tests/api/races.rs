@@ -12,6 +12,17 @@ use crate::helpers::{TestApp, code, must_create_group, names, password_of, try_l
 
 const ROUNDS: u64 = 20;
 
+/// Who sends one request of a race, the document, and its variables.
+type Request<'a> = (&'a str, &'a str, Value);
+
+/// Sends `first`, and `second` `offset_ms` later, each from a task of its own; both
+/// answers.
+async fn race(app: &TestApp, first: Request<'_>, second: Request<'_>, offset_ms: u64) -> (Value, Value) {
+    let first = app.spawn_gql(Some(first.0), first.1, first.2, 0);
+    let second = app.spawn_gql(Some(second.0), second.1, second.2, offset_ms);
+    (first.await.unwrap(), second.await.unwrap())
+}
+
 /// The offset of round `round`'s second request: 0 to 32 ms.
 fn offset(round: u64) -> u64 {
     (round % 5) * 8
@@ -49,20 +60,18 @@ async fn a_self_edit_racing_an_admins_disable_and_revoke_ends_as_one_serial_orde
         // Sorted by name, as `User.groups` lists them.
         let revoked = json!([format!("edit-user-{u}"), format!("read-user-{u}")]);
         let new_password = format!("new-password-{u}");
-        let own = app.spawn_gql(
-            Some(&token),
-            EDIT_USER,
-            json!({ "i": { "username": "me", "password": new_password, "currentPassword": password_of(&u),
+        let (own, admins) = race(
+            &app,
+            (
+                &token,
+                EDIT_USER,
+                json!({ "i": { "username": "me", "password": new_password, "currentPassword": password_of(&u),
                            "disabled": false, "groups": groups } }),
-            0,
-        );
-        let admins = app.spawn_gql(
-            Some(&admin),
-            EDIT_USER,
-            json!({ "i": { "username": u, "disabled": true, "groups": revoked } }),
+            ),
+            (&admin, EDIT_USER, json!({ "i": { "username": u, "disabled": true, "groups": revoked } })),
             offset_past_argon2(round),
-        );
-        let (own, admins) = (own.await.unwrap(), admins.await.unwrap());
+        )
+        .await;
         assert_eq!(code(&admins), None, "the admin's edit always succeeds: {admins}");
         let after = read_user(&app, &admin, &u).await;
         assert_eq!(after["disabled"], true, "round {round}: {own} {after}");
@@ -94,15 +103,13 @@ async fn an_unchanged_role_from_a_helpdesk_never_undoes_a_concurrent_promotion()
         let u = format!("target{round}");
         app.regular_user(&u).await;
         let email = format!("{u}@example.org");
-        let edit = app.spawn_gql(
-            Some(&helpdesk),
-            EDIT_USER,
-            json!({ "i": { "username": u, "role": "REGULAR", "email": email } }),
-            0,
-        );
-        let promote =
-            app.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": u, "role": "ADMIN" } }), offset(round));
-        let (edit, promote) = (edit.await.unwrap(), promote.await.unwrap());
+        let (edit, promote) = race(
+            &app,
+            (&helpdesk, EDIT_USER, json!({ "i": { "username": u, "role": "REGULAR", "email": email } })),
+            (&admin, EDIT_USER, json!({ "i": { "username": u, "role": "ADMIN" } })),
+            offset(round),
+        )
+        .await;
         assert_eq!(code(&promote), None, "{promote}");
         let after = read_user(&app, &admin, &u).await;
         assert_eq!(after["role"], "ADMIN", "round {round}: {edit} {after}");
@@ -126,10 +133,13 @@ async fn a_helpdesk_deletion_racing_a_promotion_ends_as_one_serial_order() {
     for round in 0..ROUNDS {
         let u = format!("target{round}");
         app.regular_user(&u).await;
-        let delete = app.spawn_gql(Some(&helpdesk), DELETE_USER, json!({ "u": u }), 0);
-        let promote =
-            app.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": u, "role": "ADMIN" } }), offset(round));
-        let (delete, promote) = (delete.await.unwrap(), promote.await.unwrap());
+        let (delete, promote) = race(
+            &app,
+            (&helpdesk, DELETE_USER, json!({ "u": u })),
+            (&admin, EDIT_USER, json!({ "i": { "username": u, "role": "ADMIN" } })),
+            offset(round),
+        )
+        .await;
         let after = read_user(&app, &admin, &u).await;
         match (code(&delete), code(&promote)) {
             (None, Some("NOT_FOUND")) => assert!(after.is_null(), "round {round}: {after}"),
@@ -150,9 +160,13 @@ async fn two_admins_deleting_each_other_at_once_leave_one() {
         app.create_user(&keeper.1, json!({ "username": other, "password": password_of(&other), "role": "ADMIN" }))
             .await;
         let other_token = app.login(&other, &password_of(&other)).await;
-        let first = app.spawn_gql(Some(&keeper.1), DELETE_USER, json!({ "u": other }), 0);
-        let second = app.spawn_gql(Some(&other_token), DELETE_USER, json!({ "u": keeper.0 }), offset(round));
-        let (first, second) = (first.await.unwrap(), second.await.unwrap());
+        let (first, second) = race(
+            &app,
+            (&keeper.1, DELETE_USER, json!({ "u": other })),
+            (&other_token, DELETE_USER, json!({ "u": keeper.0 })),
+            offset(round),
+        )
+        .await;
         let (loser, winner) = match (code(&first), code(&second)) {
             (None, Some("UNAUTHENTICATED")) => (other.clone(), keeper.clone()),
             (Some("UNAUTHENTICATED"), None) => (keeper.0.clone(), (other.clone(), other_token)),
@@ -175,15 +189,13 @@ async fn two_admins_disabling_and_demoting_each_other_at_once_leave_an_enabled_a
         let other = format!("second{round}");
         app.create_user(&admin, json!({ "username": other, "password": password_of(&other), "role": "ADMIN" })).await;
         let other_token = app.login(&other, &password_of(&other)).await;
-        let disable =
-            app.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": other, "disabled": true } }), 0);
-        let demote = app.spawn_gql(
-            Some(&other_token),
-            EDIT_USER,
-            json!({ "i": { "username": "admin", "role": "REGULAR" } }),
+        let (disable, demote) = race(
+            &app,
+            (&admin, EDIT_USER, json!({ "i": { "username": other, "disabled": true } })),
+            (&other_token, EDIT_USER, json!({ "i": { "username": "admin", "role": "REGULAR" } })),
             offset(round),
-        );
-        let (disable, demote) = (disable.await.unwrap(), demote.await.unwrap());
+        )
+        .await;
         let mut ok = 0;
         for body in [&disable, &demote] {
             match code(body) {
@@ -235,9 +247,13 @@ async fn two_edits_of_one_group_at_once_leave_one_of_the_two_sets() {
     };
     for round in 0..ROUNDS {
         let (a, b) = (format!("a{round}"), format!("b{round}"));
-        let first = app.spawn_gql(Some(&admin), EDIT_GROUP, json!({ "n": "g", "p": set(&a) }), 0);
-        let second = app.spawn_gql(Some(&admin), EDIT_GROUP, json!({ "n": "g", "p": set(&b) }), offset(round));
-        let (first, second) = (first.await.unwrap(), second.await.unwrap());
+        let (first, second) = race(
+            &app,
+            (&admin, EDIT_GROUP, json!({ "n": "g", "p": set(&a) })),
+            (&admin, EDIT_GROUP, json!({ "n": "g", "p": set(&b) })),
+            offset(round),
+        )
+        .await;
         assert_eq!((code(&first), code(&second)), (None, None), "{first} {second}");
         let permissions = group_permissions(&app, &admin, "g").await;
         assert!(permissions == set(&a) || permissions == set(&b), "round {round}: a mix: {permissions}");
@@ -254,14 +270,13 @@ async fn an_edit_of_a_group_racing_its_deletion_ends_as_one_serial_order() {
         let name = format!("g{round}");
         must_create_group(&app, &admin, json!({ "name": name, "permissions": [] })).await;
         let permission = json!([{ "resourceType": "USER", "resourceId": null, "method": "GET" }]);
-        let edit = app.spawn_gql(Some(&admin), EDIT_GROUP, json!({ "n": name, "p": permission }), 0);
-        let delete = app.spawn_gql(
-            Some(&admin),
-            "mutation($n: String!) { deleteGroup(name: $n) { name } }",
-            json!({ "n": name }),
+        let (edit, delete) = race(
+            &app,
+            (&admin, EDIT_GROUP, json!({ "n": name, "p": permission })),
+            (&admin, "mutation($n: String!) { deleteGroup(name: $n) { name } }", json!({ "n": name })),
             offset(round),
-        );
-        let (edit, delete) = (edit.await.unwrap(), delete.await.unwrap());
+        )
+        .await;
         assert_eq!(code(&delete), None, "{delete}");
         assert!(matches!(code(&edit), None | Some("NOT_FOUND")), "round {round}: {edit}");
         assert!(
@@ -283,15 +298,13 @@ async fn two_replacements_of_a_users_groups_at_once_leave_one_of_the_two_lists()
     for round in 0..ROUNDS {
         let first_list = json!(["read-model", "read-user"]);
         let second_list = json!(["edit-model", "read-group"]);
-        let first =
-            app.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": "u", "groups": first_list } }), 0);
-        let second = app.spawn_gql(
-            Some(&admin),
-            EDIT_USER,
-            json!({ "i": { "username": "u", "groups": second_list } }),
+        let (first, second) = race(
+            &app,
+            (&admin, EDIT_USER, json!({ "i": { "username": "u", "groups": first_list } })),
+            (&admin, EDIT_USER, json!({ "i": { "username": "u", "groups": second_list } })),
             offset(round),
-        );
-        let (first, second) = (first.await.unwrap(), second.await.unwrap());
+        )
+        .await;
         assert_eq!((code(&first), code(&second)), (None, None), "{first} {second}");
         let groups = json!(names(&read_user(&app, &admin, "u").await["groups"]));
         assert!(groups == first_list || groups == second_list, "round {round}: {groups}");
@@ -312,14 +325,13 @@ async fn a_membership_edit_racing_the_deletion_of_its_group_ends_as_one_serial_o
         must_create_group(&app, &admin, json!({ "name": name, "permissions": [] })).await;
         let before = names(&read_user(&app, &admin, "u").await["groups"]);
         let wanted = json!(["read-model", name]);
-        let edit = app.spawn_gql(Some(&admin), EDIT_USER, json!({ "i": { "username": "u", "groups": wanted } }), 0);
-        let delete = app.spawn_gql(
-            Some(&admin),
-            "mutation($n: String!) { deleteGroup(name: $n) { name } }",
-            json!({ "n": name }),
+        let (edit, delete) = race(
+            &app,
+            (&admin, EDIT_USER, json!({ "i": { "username": "u", "groups": wanted } })),
+            (&admin, "mutation($n: String!) { deleteGroup(name: $n) { name } }", json!({ "n": name })),
             offset(round),
-        );
-        let (edit, delete) = (edit.await.unwrap(), delete.await.unwrap());
+        )
+        .await;
         assert_eq!(code(&delete), None, "{delete}");
         let after = names(&read_user(&app, &admin, "u").await["groups"]);
         match code(&edit) {

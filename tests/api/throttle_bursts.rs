@@ -29,6 +29,9 @@ async fn burst(apps: &[&TestApp], logins: &[(String, String)]) -> HashMap<String
     answers
 }
 
+/// The audit log's lockout events of bob (RULES §9), read directly.
+const LOCKS_OF_BOB: &str = "audit_events WHERE action = 'loginLocked' AND target_id = 'bob'";
+
 async fn hashes(apps: &[&TestApp]) -> u64 {
     let mut total = 0;
     for app in apps {
@@ -50,6 +53,7 @@ async fn a_burst_of_wrong_passwords_for_one_username_gets_five_checks() {
     let answered = burst(&[&app], &logins).await;
     assert_eq!(answered, answers(&[("UNAUTHENTICATED", 5), ("RATE_LIMITED", 55)]));
     assert_eq!(hashes(&[&app]).await - before, 5, "five passwords checked, the rest refused without Argon2");
+    assert_eq!(app.count_rows(LOCKS_OF_BOB).await, 1, "one lock, so one loginLocked event");
     // Locked now, even for the right password.
     assert_eq!(code(&try_login(&app, "bob", &password_of("bob")).await), Some("RATE_LIMITED"));
 }
@@ -65,6 +69,7 @@ async fn a_burst_through_two_processes_sharing_the_database_gets_five_checks_in_
     let answered = burst(&apps, &logins).await;
     assert_eq!(answered, answers(&[("UNAUTHENTICATED", 5), ("RATE_LIMITED", 75)]));
     assert_eq!(hashes(&apps).await - before, 5);
+    assert_eq!(first.count_rows(LOCKS_OF_BOB).await, 1, "one lock across both processes, one event");
 }
 
 #[tokio::test]
