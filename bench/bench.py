@@ -11,6 +11,9 @@ Sections:
                login at M = 10 / 1,000 (one request at a time, median latency)
   3. peer      (--peer) the same workloads against MLTE's REST API at a small scale,
                mlte-graphql at that scale too, and the ratios
+  4. audit     (--audit) editUser with the audit log against a build without it
+  5. memory    (--memory) RULES §11's bounds: 32 concurrent listings of every user at
+               2,000 and 100,000 users, seeded in SQL
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from benchlib import ours, peer  # noqa: E402
+from benchlib import memory, ours, peer  # noqa: E402
 from benchlib.dataset import Dataset  # noqa: E402
 from benchlib.load import RunResult, median_latency, run_wrk, wait_idle  # noqa: E402
 
@@ -330,6 +333,23 @@ def section_audit(args, workdir: str, cleanup: list) -> None:
     out()
 
 
+def section_memory(args, workdir: str, cleanup: list) -> None:
+    """RULES §11's bounds: 32 concurrent full listings at 2,000 users, and 32
+    concurrent `users { username models { id } }` at 100,000 users (seeded in SQL)."""
+    rows = []
+    for users, query, bound in ((2_000, memory.Q_FULL, 256), (args.memory_users, memory.Q_MODELS, 512)):
+        log(f"  memory: {users} users, 32 concurrent listings")
+        row = memory.run_row(args, workdir, log, users, query, concurrency=32, rounds=args.memory_rounds)
+        rows.append(row + [bound])
+    out(f"== memory (RULES §11), {args.database}: 32 concurrent listings of every user, "
+        f"{args.memory_rounds} each; {args.per_user} readable models per user ==")
+    table(["users", "query", "conc", "requests", "failed", "answer MiB", "seconds", "RSS max MiB",
+           "VmHWM MiB", "bound MiB"], rows)
+    out("RSS max = the largest VmRSS sampled every 0.2 s; VmHWM = the process's peak since it "
+        "started (it served one listing alone first, to measure the answer).")
+    out()
+
+
 def header(args) -> None:
     def cmd(*c):
         try:
@@ -375,6 +395,11 @@ def parse_args():
                     help="runs of MLTE's all-users-with-models sequence")
     ap.add_argument("--audit", action="store_true",
                     help="also compare editUser with the audit log against a build without it")
+    ap.add_argument("--memory", action="store_true",
+                    help="also measure RULES §11's memory bounds (databases seeded in SQL)")
+    ap.add_argument("--memory-users", type=int, default=100_000,
+                    help="users of the second memory row")
+    ap.add_argument("--memory-rounds", type=int, default=1, help="listings per client in the memory rows")
     ap.add_argument("--binary-without-audit",
                     default=os.path.join(REPO, "target/release/mlte-graphql-without-audit"))
     return ap.parse_args()
@@ -401,6 +426,8 @@ def main() -> int:
             section_peer(args, workdir, cleanup)
         if args.audit:
             section_audit(args, workdir, cleanup)
+        if args.memory:
+            section_memory(args, workdir, cleanup)
     finally:
         for stop in reversed(cleanup):
             try:

@@ -77,6 +77,11 @@ case " $* " in *" --no-main "*" --audit "*|*" --audit "*" --no-main "*)
     RESULTS="$BENCH_DIR/results/audit.txt"
     [ "$DATABASE" = postgres ] && RESULTS="$BENCH_DIR/results/audit-postgres.txt" ;;
 esac
+# So does a run of the memory bounds alone.
+case " $* " in *" --no-main "*" --memory "*|*" --memory "*" --no-main "*)
+    RESULTS="$BENCH_DIR/results/memory.txt"
+    [ "$DATABASE" = postgres ] && RESULTS="$BENCH_DIR/results/memory-postgres.txt" ;;
+esac
 mkdir -p "$BENCH_DIR/results"
 python3 "$BENCH_DIR/bench.py" "$@" | tee "$RESULTS.tmp"
 mv "$RESULTS.tmp" "$RESULTS"

@@ -169,6 +169,11 @@ pub struct Config {
     #[arg(long, env = "MLTE_APQ_MAX_BYTES", default_value_t = 8 * 1024 * 1024, global = true)]
     pub apq_max_bytes: usize,
 
+    /// Most bytes of JSON one answer may have; past it the request ends with
+    /// RESPONSE_TOO_LARGE (RULES §11).
+    #[arg(long, env = "MLTE_MAX_RESPONSE_BYTES", default_value_t = 64 * 1024 * 1024, global = true)]
+    pub max_response_bytes: usize,
+
     /// Most aliased fields in one document.
     #[arg(long, env = "MLTE_MAX_ALIASES", default_value_t = 30, global = true)]
     pub max_aliases: usize,

@@ -19,6 +19,8 @@ pub enum AppError {
     BadUserInput(String),
     #[error("too many failed logins; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("the answer would exceed {max_bytes} bytes")]
+    ResponseTooLarge { max_bytes: usize },
     /// The cause is kept for the log only; clients see a generic message.
     #[error("internal server error")]
     Internal(Arc<anyhow::Error>),
@@ -93,6 +95,7 @@ impl AppError {
             AppError::AlreadyExists(_) => "ALREADY_EXISTS",
             AppError::BadUserInput(_) => "BAD_USER_INPUT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::ResponseTooLarge { .. } => "RESPONSE_TOO_LARGE",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }

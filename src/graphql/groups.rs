@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Object};
 
+use super::answer::Listing;
 use super::guards::{Requires, caller};
 use super::types::{Group, GroupInput};
 use super::{actor, db_to_write, state};
@@ -21,9 +22,9 @@ impl GroupQuery {
         guard = "Requires::permission(ResourceType::Group, None, Method::Get)",
         complexity = "super::LIST_WEIGHT * child_complexity"
     )]
-    async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
+    async fn groups(&self, ctx: &Context<'_>) -> AppResult<Listing<Group>> {
         let rows = group_rows::list(&mut *state(ctx)?.db.conn().await?).await?;
-        Ok(rows.into_iter().map(Group::from).collect())
+        Ok(Listing(rows.into_iter().map(Group::from).collect()))
     }
 
     #[graphql(guard = "Requires::permission(ResourceType::Group, Some(&name), Method::Get)")]

@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries and mutations split by resource, the guards that
 //! authorize them, and the per-request loaders.
 
+pub mod answer;
 pub mod audit;
 pub mod groups;
 pub mod guards;
@@ -60,6 +61,8 @@ pub struct QueryLimits {
     pub apq_max_bytes: usize,
     /// Off: no introspection and no "did you mean" suggestions.
     pub introspection: bool,
+    /// Bytes of JSON an answer may have (RULES §11).
+    pub max_response_bytes: usize,
 }
 
 impl QueryLimits {
@@ -73,6 +76,7 @@ impl QueryLimits {
             document: DocumentLimits { max_aliases: config.max_aliases, max_root_fields: config.max_root_fields },
             introspection: !config.disable_introspection,
             apq_max_bytes: config.apq_max_bytes,
+            max_response_bytes: config.max_response_bytes,
         }
     }
 }
@@ -102,6 +106,7 @@ pub struct Api {
     listings: tokio::sync::Semaphore,
     /// Automatic persisted queries of this process (RULES §1).
     pub persisted_queries: persisted::PersistedQueries,
+    max_response_bytes: usize,
 }
 
 impl Api {
@@ -113,17 +118,18 @@ impl Api {
             parsed_documents: ParsedDocuments::default(),
             listings: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from)),
             persisted_queries: persisted::PersistedQueries::new(limits.apq_max_bytes),
+            max_response_bytes: limits.max_response_bytes,
         }
     }
 
     /// Runs one GraphQL request for the caller `context` describes, with fresh
     /// loaders, gives every error its `extensions.code`, counts it by operation and
-    /// outcome, and hands the response to `render` (which serializes it).
+    /// outcome, and hands the answer to `render`.
     pub async fn execute<R>(
         &self,
         mut request: async_graphql::Request,
         context: guards::RequestContext,
-        render: impl FnOnce(async_graphql::Response) -> R,
+        render: impl FnOnce(Answer) -> R,
     ) -> R {
         let request_id = context.request_id().to_owned();
         let checked = self.document_limits.check(&mut request, &self.parsed_documents);
@@ -136,6 +142,7 @@ impl Api {
         // the parsed document, which the checks left in the request.
         let mut text = None;
         let operation_name = request.operation_name.clone();
+        let parts = Arc::new(answer::AnswerParts::new(self.max_response_bytes));
         let mut response = match checked {
             Ok(()) => {
                 if lists_every_user(&mut request) {
@@ -146,25 +153,71 @@ impl Api {
                     text = Some(std::mem::take(&mut request.query));
                 }
                 let loaders = loaders::Loaders::new(&self.state.db);
-                self.schema.execute(request.data(context).data(loaders)).await
+                self.schema.execute(request.data(context).data(loaders).data(parts.clone())).await
             }
             Err(refused) => async_graphql::Response::from_errors(vec![refused]),
         };
         assign_codes(&mut response.errors, &request_id);
+        if let Some(too_large) = response.errors.iter().find(|e| code_of(e) == Some("RESPONSE_TOO_LARGE")) {
+            // A request error: no `data`, and no path (RULES §2).
+            let mut error = too_large.clone();
+            error.path.clear();
+            response = async_graphql::Response::from_errors(vec![error]);
+        }
         if response.errors.iter().any(|e| !e.path.is_empty())
             && let Some(document) = text.and_then(|text| async_graphql::parser::parse_query(text).ok())
         {
             nulls::propagate(&mut response, &document, operation_name.as_deref());
         }
-        let outcome = match response.errors.first().and_then(|e| e.extensions.as_ref()?.get("code")) {
-            None => "ok",
-            Some(Value::String(code)) => code.as_str(),
-            Some(_) => "error",
-        };
-        self.state.metrics.graphql_request(operation.as_deref(), outcome);
-        let rendered = render(response);
+        let answer = Answer::of(response, &parts, &request_id);
+        drop(parts);
+        self.state.metrics.graphql_request(operation.as_deref(), &answer.outcome);
+        let rendered = render(answer);
         drop(turn);
         rendered
+    }
+}
+
+/// A request's answer as JSON.
+pub struct Answer {
+    pub json: Vec<u8>,
+    /// A request error (unparsable, invalid, refused by a limit, too large): no `data`.
+    pub request_error: bool,
+    /// The first error's code, or "ok".
+    outcome: String,
+}
+
+impl Answer {
+    fn of(response: async_graphql::Response, parts: &answer::AnswerParts, request_id: &str) -> Self {
+        let request_error = response.data == Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        let outcome =
+            response.errors.first().map_or_else(|| "ok".to_owned(), |e| code_of(e).unwrap_or("error").to_owned());
+        let rendered = if request_error {
+            serde_json::to_vec(&serde_json::json!({ "errors": response.errors })).map_err(AppError::internal)
+        } else {
+            parts.render(&response)
+        };
+        match rendered {
+            Ok(json) => Answer { json, request_error, outcome },
+            Err(error) => {
+                let mut errors = vec![async_graphql::Error::from(error).into_server_error(Default::default())];
+                errors[0].locations.clear();
+                assign_codes(&mut errors, request_id);
+                let outcome = code_of(&errors[0]).unwrap_or("error").to_owned();
+                let json = serde_json::to_vec(&serde_json::json!({ "errors": errors })).unwrap_or_default();
+                Answer { json, request_error: true, outcome }
+            }
+        }
+    }
+}
+
+/// An error's `extensions.code`.
+fn code_of(error: &async_graphql::ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        Value::String(code) => Some(code.as_str()),
+        _ => None,
     }
 }
 

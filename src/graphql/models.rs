@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Object};
 
+use super::answer::Listing;
 use super::guards::{Requires, caller};
 use super::types::Model;
 use super::{actor, db_to_write, state};
@@ -19,11 +20,11 @@ pub struct ModelQuery;
 impl ModelQuery {
     /// The models the caller may read, sorted by id.
     #[graphql(complexity = "super::LIST_WEIGHT * child_complexity")]
-    async fn models(&self, ctx: &Context<'_>) -> AppResult<Vec<Model>> {
+    async fn models(&self, ctx: &Context<'_>) -> AppResult<Listing<Model>> {
         let caller = caller(ctx).await?;
         let ids = model_rows::list_ids(&mut *state(ctx)?.db.conn().await?).await?;
         let readable = policy::readable(caller.role(), &caller.permissions, ResourceType::Model).among(&ids);
-        Ok(readable.into_iter().map(|id| Model { id }).collect())
+        Ok(Listing(readable.into_iter().map(|id| Model { id }).collect()))
     }
 
     #[graphql(guard = "Requires::permission(ResourceType::Model, Some(&id), Method::Get)")]

@@ -10,9 +10,10 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use async_graphql::parser::types::{
-    BaseType, DocumentOperations, ExecutableDocument, Selection, SelectionSet, Type, TypeKind, TypeSystemDefinition,
+    BaseType, DocumentOperations, ExecutableDocument, FragmentDefinition, OperationDefinition, OperationType,
+    Selection, SelectionSet, Type, TypeKind, TypeSystemDefinition,
 };
-use async_graphql::{Name, PathSegment, Value};
+use async_graphql::{Name, PathSegment, Positioned, Value};
 
 /// Each object type's fields with their types, read once from our own SDL.
 type FieldTypes = HashMap<String, HashMap<String, Type>>;
@@ -45,11 +46,9 @@ pub fn propagate(response: &mut async_graphql::Response, document: &ExecutableDo
             _ => return,
         },
     };
-    let root = match operation.node.ty {
-        async_graphql::parser::types::OperationType::Query => "Query",
-        async_graphql::parser::types::OperationType::Mutation => "Mutation",
-        async_graphql::parser::types::OperationType::Subscription => return,
-    };
+    if operation.node.ty == OperationType::Subscription {
+        return;
+    }
     let paths: Vec<Vec<PathSegment>> =
         response.errors.iter().map(|e| e.path.clone()).filter(|p| !p.is_empty()).collect();
     if paths.is_empty() {
@@ -58,9 +57,8 @@ pub fn propagate(response: &mut async_graphql::Response, document: &ExecutableDo
     if response.data == Value::Null {
         response.data = Value::Object(Default::default());
     }
-    let query = Query { types: &FIELD_TYPES, document };
     for path in paths {
-        match query.nullable_prefix(root, &operation.node.selection_set.node, &path) {
+        match nullable_prefix(&operation.node, &document.fragments, &path) {
             Some(prefix) => set_null(&mut response.data, &path[..prefix]),
             None => {
                 response.data = Value::Null;
@@ -70,9 +68,22 @@ pub fn propagate(response: &mut async_graphql::Response, document: &ExecutableDo
     }
 }
 
+/// The length of the longest prefix of `path` (in an answer to `operation`) whose
+/// last element is nullable: what an error at `path` makes null. `None`: `data`.
+pub fn nullable_prefix(operation: &OperationDefinition, fragments: &Fragments, path: &[PathSegment]) -> Option<usize> {
+    let root = match operation.ty {
+        OperationType::Query => "Query",
+        OperationType::Mutation => "Mutation",
+        OperationType::Subscription => return None,
+    };
+    Query { types: &FIELD_TYPES, fragments }.nullable_prefix(root, &operation.selection_set.node, path)
+}
+
+type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
 struct Query<'a> {
     types: &'a FieldTypes,
-    document: &'a ExecutableDocument,
+    fragments: &'a Fragments,
 }
 
 impl Query<'_> {
@@ -140,7 +151,7 @@ impl Query<'_> {
                     self.collect(&fragment.node.selection_set.node, key, name, below, depth + 1)
                 }
                 Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) = self.document.fragments.get(&spread.node.fragment_name.node) {
+                    if let Some(fragment) = self.fragments.get(&spread.node.fragment_name.node) {
                         self.collect(&fragment.node.selection_set.node, key, name, below, depth + 1);
                     }
                 }
@@ -157,7 +168,7 @@ fn innermost(ty: &Type) -> &BaseType {
 }
 
 /// Sets the element at `path` to null, where its parent still stands.
-fn set_null(data: &mut Value, path: &[PathSegment]) {
+pub fn set_null(data: &mut Value, path: &[PathSegment]) {
     let Some((last, parents)) = path.split_last() else { return };
     let Some(parent) = descend(data, parents) else { return };
     match (parent, last) {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
 
+use super::answer::Listing;
 use crate::auth::IssuedToken;
 use crate::domain::{Method, Permission, ResourceType, Role};
 use crate::error::{AppError, AppResult};
@@ -81,19 +82,19 @@ impl User {
 
     /// Sorted by name.
     #[graphql(complexity = "super::LIST_WEIGHT * child_complexity")]
-    async fn groups(&self, ctx: &Context<'_>) -> AppResult<Vec<Group>> {
+    async fn groups(&self, ctx: &Context<'_>) -> AppResult<Listing<Group>> {
         let groups = match &self.groups {
             Some(groups) => groups.clone(),
             None => loaders(ctx)?.user(&self.username).await?.map(|a| a.groups.clone()).unwrap_or_default(),
         };
-        Ok(groups.iter().map(Group::from).collect())
+        Ok(Listing(groups.iter().map(Group::from).collect()))
     }
 
     /// The models this user may read (GET on MODEL), sorted by id.
     #[graphql(complexity = "super::LIST_WEIGHT * child_complexity")]
-    async fn models(&self, ctx: &Context<'_>) -> AppResult<Vec<Model>> {
+    async fn models(&self, ctx: &Context<'_>) -> AppResult<Listing<Model>> {
         let ids = loaders(ctx)?.readable_models(&self.username).await?;
-        Ok(ids.into_iter().map(|id| Model { id }).collect())
+        Ok(Listing(ids.into_iter().map(|id| Model { id }).collect()))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, MaybeUndefined, Object};
 
+use super::answer::Listing;
 use super::guards::{RequestContext, Requires, RequiresAdmin, caller};
 use super::loaders::Loaders;
 use super::pages;
@@ -92,7 +93,7 @@ impl UserQuery {
         guard = "Requires::permission(ResourceType::User, None, Method::Get)",
         complexity = "super::LIST_WEIGHT * child_complexity"
     )]
-    async fn users(&self, ctx: &Context<'_>) -> AppResult<Vec<User>> {
+    async fn users(&self, ctx: &Context<'_>) -> AppResult<Listing<User>> {
         let rows = user_rows::list(&mut *state(ctx)?.db.conn().await?).await?;
         let look_ahead = ctx.look_ahead();
         let loaders = data::<Loaders>(ctx)?;
@@ -107,7 +108,7 @@ impl UserQuery {
         if look_ahead.field("models").exists() {
             loaders.prefetch_model_ids().await?;
         }
-        Ok(rows.into_iter().map(User::from).collect())
+        Ok(Listing(rows.into_iter().map(User::from).collect()))
     }
 }
 

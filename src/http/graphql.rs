@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{ClientAddress, Http, RequestId, playground};
+use crate::graphql::Answer;
 use crate::graphql::guards::RequestContext;
 use crate::graphql::persisted::{PersistedQueries, Refusal};
 
@@ -66,21 +67,18 @@ impl Format {
         (status, headers, Json(body)).into_response()
     }
 
-    /// The executed request's response. Without `data` and with errors outside any
-    /// field it was a request error (unparsable, invalid, refused by a limit): nothing
-    /// ran, so the body has no `data` entry, and the GraphQL response format says 400.
-    fn graphql(self, response: async_graphql::Response) -> Response {
-        let request_error = response.data == async_graphql::Value::Null
-            && !response.errors.is_empty()
-            && response.errors.iter().all(|e| e.path.is_empty());
-        if !request_error {
-            return self.respond(StatusCode::OK, response);
-        }
-        let status = match self {
-            Format::GraphqlResponse => StatusCode::BAD_REQUEST,
-            Format::Json => StatusCode::OK,
+    /// The executed request's answer. A request error (nothing ran, or the answer was
+    /// refused) has no `data`, and the GraphQL response format says 400.
+    fn graphql(self, answer: Answer) -> Response {
+        let status = match (answer.request_error, self) {
+            (true, Format::GraphqlResponse) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::OK,
         };
-        self.respond(status, json!({ "errors": response.errors }))
+        let headers = [
+            (header::CONTENT_TYPE, self.content_type()),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ];
+        (status, headers, answer.json).into_response()
     }
 
     /// A persisted query that could not be had: PERSISTED_QUERY_NOT_FOUND (so that
@@ -189,7 +187,7 @@ pub(super) async fn post(
 
 /// Runs the request and writes the response.
 async fn execute(http: &Http, format: Format, request: async_graphql::Request, context: RequestContext) -> Response {
-    http.api.execute(request, context, |response| format.graphql(response)).await
+    http.api.execute(request, context, |answer| format.graphql(answer)).await
 }
 
 #[derive(Deserialize)]

@@ -4,6 +4,7 @@
 
 mod access_version;
 mod allowed;
+mod answer_size;
 mod audit;
 mod configuration;
 mod cors;
