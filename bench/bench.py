@@ -346,7 +346,8 @@ def section_memory(args, workdir: str, cleanup: list) -> None:
     table(["users", "query", "conc", "requests", "failed", "answer MiB", "seconds", "RSS max MiB",
            "VmHWM MiB", "bound MiB"], rows)
     out("RSS max = the largest VmRSS sampled every 0.2 s; VmHWM = the process's peak since it "
-        "started (it served one listing alone first, to measure the answer).")
+        "started (it served one listing alone first, to measure the answer); failed = statuses "
+        "other than 200 with data. The server runs with a 900 s request timeout here.")
     out()
 
 

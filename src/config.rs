@@ -174,6 +174,11 @@ pub struct Config {
     #[arg(long, env = "MLTE_MAX_RESPONSE_BYTES", default_value_t = 64 * 1024 * 1024, global = true)]
     pub max_response_bytes: usize,
 
+    /// Memory that requests listing every user may take at once; past it they wait for
+    /// their turn (RULES §11). One larger than it runs alone.
+    #[arg(long, env = "MLTE_HEAVY_MEMORY_BYTES", default_value_t = 192 * 1024 * 1024, global = true)]
+    pub heavy_memory_bytes: usize,
+
     /// Most aliased fields in one document.
     #[arg(long, env = "MLTE_MAX_ALIASES", default_value_t = 30, global = true)]
     pub max_aliases: usize,

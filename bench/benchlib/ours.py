@@ -65,6 +65,8 @@ class OurServer(client.ServerProcess):
         # The same key across restarts of one run keeps the tokens valid.
         self.jwt_secret = base64.b64encode(os.urandom(48)).decode()
         self.proc = None
+        # More environment for the server, e.g. a longer request timeout.
+        self.extra_env: dict = {}
 
     def start(self) -> "OurServer":
         self.port = client.free_port()
@@ -72,7 +74,7 @@ class OurServer(client.ServerProcess):
                    DATABASE_URL=self.db.url,
                    MLTE_LISTEN=f"127.0.0.1:{self.port}",
                    MLTE_JWT_SECRET=self.jwt_secret,
-                   MLTE_ADMIN_PASSWORD=ADMIN_PASSWORD)
+                   MLTE_ADMIN_PASSWORD=ADMIN_PASSWORD, **self.extra_env)
         self.launch([self.binary, "serve"], os.path.join(self.logdir, f"ours-{self.db.name}.log"),
                     "/health", timeout=60, env=env)
         return self

@@ -3,6 +3,7 @@
 
 pub mod answer;
 pub mod audit;
+mod budget;
 pub mod groups;
 pub mod guards;
 pub mod limits;
@@ -63,6 +64,8 @@ pub struct QueryLimits {
     pub introspection: bool,
     /// Bytes of JSON an answer may have (RULES §11).
     pub max_response_bytes: usize,
+    /// The memory budget of requests listing every user (RULES §11).
+    pub heavy_memory_bytes: usize,
 }
 
 impl QueryLimits {
@@ -77,6 +80,7 @@ impl QueryLimits {
             introspection: !config.disable_introspection,
             apq_max_bytes: config.apq_max_bytes,
             max_response_bytes: config.max_response_bytes,
+            heavy_memory_bytes: config.heavy_memory_bytes,
         }
     }
 }
@@ -102,8 +106,8 @@ pub struct Api {
     state: Arc<AppState>,
     document_limits: DocumentLimits,
     parsed_documents: ParsedDocuments,
-    /// Turns for requests listing every user (one per core): their answers are large.
-    listings: tokio::sync::Semaphore,
+    /// What requests listing every user may hold at once: their answers are large.
+    heavy_requests: budget::MemoryBudget,
     /// Automatic persisted queries of this process (RULES §1).
     pub persisted_queries: persisted::PersistedQueries,
     max_response_bytes: usize,
@@ -116,7 +120,7 @@ impl Api {
             state,
             document_limits: limits.document,
             parsed_documents: ParsedDocuments::default(),
-            listings: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from)),
+            heavy_requests: budget::MemoryBudget::new(limits.heavy_memory_bytes),
             persisted_queries: persisted::PersistedQueries::new(limits.apq_max_bytes),
             max_response_bytes: limits.max_response_bytes,
         }
@@ -134,10 +138,10 @@ impl Api {
         let request_id = context.request_id().to_owned();
         let checked = self.document_limits.check(&mut request, &self.parsed_documents);
         let operation = operation_name(&mut request);
-        // A listing of every user builds an answer of megabytes: held from execution
-        // until the answer is serialized and freed, so that a burst of them queues
-        // instead of multiplying memory.
-        let mut turn = None;
+        // A listing of every user builds an answer of megabytes: its part of the budget
+        // is held from execution until the answer is serialized and freed, so that a
+        // burst of them queues instead of multiplying memory.
+        let mut reservation = None;
         // The text, for null propagation when a field fails; the executor needs only
         // the parsed document, which the checks left in the request.
         let mut text = None;
@@ -146,8 +150,8 @@ impl Api {
         let mut response = match checked {
             Ok(()) => {
                 if lists_every_user(&mut request) {
-                    // The semaphore is never closed: acquiring cannot fail.
-                    turn = self.listings.acquire().await.ok().map(|permit| ListingTurn { _permit: permit });
+                    let key = budget::document_key(&request.query, operation_name.as_deref(), &request.variables);
+                    reservation = Some(self.heavy_requests.reserve(key).await);
                 }
                 if request.parsed_query().is_ok() {
                     text = Some(std::mem::take(&mut request.query));
@@ -170,10 +174,15 @@ impl Api {
             nulls::propagate(&mut response, &document, operation_name.as_deref());
         }
         let answer = Answer::of(response, &parts, &request_id);
+        if let Some(reservation) = &reservation
+            && !answer.request_error
+        {
+            reservation.learn(answer.json.len());
+        }
         drop(parts);
         self.state.metrics.graphql_request(operation.as_deref(), &answer.outcome);
         let rendered = render(answer);
-        drop(turn);
+        drop(reservation);
         rendered
     }
 }
@@ -218,19 +227,6 @@ fn code_of(error: &async_graphql::ServerError) -> Option<&str> {
     match error.extensions.as_ref()?.get("code")? {
         Value::String(code) => Some(code.as_str()),
         _ => None,
-    }
-}
-
-/// A listing's turn. Dropped after its answer is freed (or when the request is
-/// cancelled): the megabytes it freed go back to the system, rather than stay in the
-/// allocator's arenas as resident memory.
-struct ListingTurn<'a> {
-    _permit: tokio::sync::SemaphorePermit<'a>,
-}
-
-impl Drop for ListingTurn<'_> {
-    fn drop(&mut self) {
-        crate::memory::release_free_heap();
     }
 }
 

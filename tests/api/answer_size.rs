@@ -96,3 +96,18 @@ async fn a_failure_inside_listed_users_nulls_only_its_field_in_every_item() {
     assert_eq!(errors.len(), listed_groups, "one FORBIDDEN per group listed: {body}");
     assert!(errors.iter().all(|e| e["path"][0] == "users" && e["path"][4] == "members"), "{body}");
 }
+
+#[tokio::test]
+async fn listings_past_the_memory_budget_wait_for_their_turn_and_all_get_their_answer() {
+    // A budget smaller than any one listing's reservation: they run one at a time.
+    let app = TestApp::spawn_with(|config| config.heavy_memory_bytes = 64 * 1024).await;
+    let admin = app.admin().await;
+    insert_users(&app, 300).await;
+    let query = "{ users { username email } }";
+    let burst: Vec<_> = (0..12).map(|_| app.spawn_gql(Some(&admin), query, json!({}), 0)).collect();
+    for request in burst {
+        let body = request.await.unwrap();
+        assert!(body.get("errors").is_none(), "queued, not refused: {body}");
+        assert_eq!(body["data"]["users"].as_array().map(Vec::len), Some(301), "{body}");
+    }
+}
