@@ -17,7 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use futures_util::FutureExt;
 use ipnet::IpNet;
@@ -99,6 +99,7 @@ pub struct HttpLimits {
 pub fn router(http: Http, limits: HttpLimits) -> Router {
     let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/", any(playground::to_graphql))
         .route("/api/token", post(token::grant))
         .route("/health", get(health))
         .route("/metrics", get(metrics))

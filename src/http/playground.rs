@@ -1,8 +1,9 @@
 //! The GraphiQL playground for browsers at `GET /graphql`, with every file embedded
 //! in the binary (`assets/graphiql/`, see its README): no CDN, so it works offline.
+//! Every URL it uses is relative, so it works under any prefix a reverse proxy adds.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 /// The page: scripts only from this server, no inline script.
@@ -43,5 +44,19 @@ pub async fn file(Path(name): Path<String>) -> Response {
             (headers, *bytes).into_response()
         }
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `/graphql/` → `/graphql` (RULES §1): the page's relative URLs resolve from
+/// `/graphql`. The `Location` is relative too, so it keeps a proxy's prefix; 308
+/// keeps the method and body of a POST.
+pub async fn to_graphql(uri: Uri) -> Response {
+    let location = match uri.query() {
+        Some(query) => format!("../graphql?{query}"),
+        None => "../graphql".to_owned(),
+    };
+    match HeaderValue::from_str(&location) {
+        Ok(location) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, location)]).into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
     }
 }

@@ -221,6 +221,25 @@ async fn a_browser_getting_graphql_without_a_query_gets_graphiql() {
     assert!(header(&response, CONTENT_TYPE).starts_with("text/html"), "{:?}", response.headers());
     let html = response.text().await.unwrap();
     assert!(html.to_lowercase().contains("graphiql"), "{html}");
+    // Relative URLs only: behind a proxy's prefix they keep it (RULES §1).
+    assert!(html.contains("src=\"graphiql/playground.js\""), "{html}");
+    assert!(!html.contains("=\"/"), "no absolute path in the page: {html}");
+    let script = app.client.get(app.url("/graphiql/playground.js")).send().await.unwrap().text().await.unwrap();
+    assert!(script.contains("var ENDPOINT = 'graphql';") && script.contains("storage: memoryStorage()"), "{script}");
+}
+
+#[tokio::test]
+async fn graphql_with_a_trailing_slash_redirects_relatively_keeping_the_query() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for (path, location) in [("/graphql/", "../graphql"), ("/graphql/?query=%7Bme%7D", "../graphql?query=%7Bme%7D")] {
+        let response = client.get(app.url(path)).header(ACCEPT, "text/html").send().await.unwrap();
+        assert_eq!(response.status(), 308, "{path}");
+        assert_eq!(header(&response, reqwest::header::LOCATION), location, "{path}");
+    }
+    // A POST is redirected with its method kept (308), not executed at the slash.
+    let response = client.post(app.url("/graphql/")).json(&json!({ "query": "{ __typename }" })).send().await.unwrap();
+    assert_eq!(response.status(), 308);
 }
 
 #[tokio::test]

@@ -4,13 +4,15 @@
 //   cd tests/browser && npm ci && node run.mjs
 //
 // Starts the binary (MLTE_BIN, default ../../target/debug/mlte-graphql; `cargo build`)
-// on a fresh SQLite database and a free port, opens http://127.0.0.1:PORT/graphql,
-// types the login mutation into the query editor and runs it, reads the token from the
-// result pane, types {"Authorization": "Bearer <token>"} into the headers editor, runs
-// `{ me { username } }` and checks the result pane shows "admin". Saves a screenshot to
-// output/playground.png. Every request the page makes must go to the server itself
-// (no CDN). Exit status 0 on success, 1 on a failed check, 2 when the run could not be
-// done.
+// on a fresh SQLite database and a free port, and a reverse proxy in front of it that
+// serves it under /mlte/ (stripping the prefix, as `proxy_pass http://backend/;` does).
+// Opens http://…/mlte/graphql, logs in with the page's login form, runs
+// `{ me { username } }` and checks the result pane shows "admin"; then checks that
+// nothing the user typed or received (password, token, query) is in localStorage,
+// sessionStorage or IndexedDB, that a reload forgets the session, and that /graphql/
+// redirects to /graphql. Saves a screenshot to output/playground.png. Every request the
+// page makes must go to its own origin (no CDN). Exit status 0 on success, 1 on a
+// failed check, 2 when the run could not be done.
 //
 // Env:
 //   MLTE_BIN                 server binary
@@ -19,6 +21,7 @@
 //   MLTE_BROWSER_HEADED=1    not headless (needs a display)
 
 import { mkdirSync } from 'node:fs';
+import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -48,6 +51,40 @@ const SEL = {
   headersEditor: 'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror',
   result: 'section.result-window .CodeMirror',
 };
+
+const PREFIX = '/mlte';
+
+/** A reverse proxy serving `target` (an origin) under PREFIX, the prefix stripped. */
+function startPrefixProxy(target) {
+  const server = http.createServer((req, res) => {
+    if (!req.url.startsWith(`${PREFIX}/`)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const upstreamUrl = new URL(req.url.slice(PREFIX.length), target);
+    const headers = { ...req.headers, host: upstreamUrl.host };
+    const upstream = http.request(upstreamUrl, { method: req.method, headers }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ origin: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() }),
+    ),
+  );
+}
+
+/** What the page keeps in browser storage: every key and value, IndexedDB's databases. */
+async function browserStorage(page) {
+  return page.evaluate(async () => {
+    const dump = (storage) => Object.fromEntries(Object.keys(storage).map((k) => [k, storage.getItem(k)]));
+    const databases = indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [];
+    return { local: dump(localStorage), session: dump(sessionStorage), indexedDB: databases };
+  });
+}
 
 class CheckFailed extends Error {}
 const fail = (message) => { throw new CheckFailed(message); };
@@ -103,10 +140,11 @@ async function runAndRead(page, field) {
 
 async function main() {
   const server = await startServer();
+  const proxy = await startPrefixProxy(server.origin);
   let browser = null;
   try {
-    const pageUrl = `${server.origin}/graphql`;
-    console.log(`server: ${server.url} (pid ${server.pid})`);
+    const pageUrl = `${proxy.origin}${PREFIX}/graphql`;
+    console.log(`server: ${server.url} (pid ${server.pid}), behind ${proxy.origin}${PREFIX}/`);
 
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -127,7 +165,7 @@ async function main() {
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
     page.on('response', async (r) => {
-      if (r.request().method() !== 'POST' || !r.url().startsWith(`${server.origin}/graphql`)) return;
+      if (r.request().method() !== 'POST' || !r.url().startsWith(`${proxy.origin}${PREFIX}/graphql`)) return;
       if (!(r.request().postData() || '').includes('IntrospectionQuery')) return;
       try { introspection.push({ status: r.status(), body: await r.text() }); } catch {}
     });
@@ -151,21 +189,17 @@ async function main() {
       await page.waitForSelector(SEL.container).catch(() => fail('GraphiQL did not render (.graphiql-container)'));
       await page.waitForSelector(SEL.queryEditor);
 
-      step('login mutation in the query editor, run');
-      const login = `mutation { login(username: "admin", password: "${server.password}") { accessToken } }`;
-      await typeInto(page, SEL.queryEditor, login);
-      const loginResult = await runAndRead(page, 'login');
-      const token = loginResult.json.data?.login?.accessToken;
-      if (typeof token !== 'string' || token.split('.').length !== 3) {
-        fail(`no token in the result pane: ${loginResult.text.slice(0, 500)}`);
-      }
-      step(`token read from the result pane (${token.length} chars)`);
+      step('log in with the login form');
+      await page.fill('#login-username', 'admin');
+      await page.fill('#login-password', server.password);
+      await page.click('#login-submit');
+      await page.waitForFunction(() => document.getElementById('login-status').textContent.startsWith('Logged in as admin'))
+        .catch(async () => fail(`the form did not log in: ${await page.textContent('#login-status')}`));
+      if ((await page.inputValue('#login-password')) !== '') fail('the password stays in its field after login');
+      const loginPosts = requests.filter((r) => r.startsWith('POST ')).length;
+      if (loginPosts === 0) fail('the form sent no request');
 
-      step('Authorization header in the headers editor');
-      await page.locator(SEL.editorToolsTab('Headers')).click();
-      await typeInto(page, SEL.headersEditor, `{"Authorization": "Bearer ${token}"}`);
-
-      step('{ me { username } } in the query editor, run');
+      step('{ me { username } } in the query editor, run (no header typed)');
       await typeInto(page, SEL.queryEditor, '{ me { username } }');
       const me = await runAndRead(page, 'me');
       if (me.json.data?.me?.username !== 'admin' || !me.text.includes('"admin"')) {
@@ -173,10 +207,45 @@ async function main() {
       }
       step('the result pane shows "username": "admin"');
 
+      step('nothing typed or received is in browser storage');
+      const relative = await page.evaluate(async () => {
+        const r = await fetch('graphql', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        });
+        return r.ok ? 'checked' : `HTTP ${r.status}`;
+      });
+      if (relative !== 'checked') fail(`a relative fetch from the page failed: ${relative}`);
+      const stored = await browserStorage(page);
+      const storedText = JSON.stringify(stored);
+      for (const secret of [server.password, 'me { username }', 'Bearer', 'accessToken', 'eyJ']) {
+        if (storedText.includes(secret)) fail(`browser storage holds ${JSON.stringify(secret)}: ${storedText.slice(0, 800)}`);
+      }
+      if (Object.keys(stored.session).length || stored.indexedDB.length) {
+        fail(`sessionStorage or IndexedDB is used: ${storedText.slice(0, 800)}`);
+      }
+      step(`browser storage: ${Object.keys(stored.local).length} localStorage keys, none with a secret or a query`);
+
+      step('a reload forgets the session and the query');
+      await page.reload({ waitUntil: 'domcontentloaded' });
+      await page.waitForSelector(SEL.queryEditor);
+      const status = await page.textContent('#login-status');
+      if (!status.startsWith('Not logged in')) fail(`after a reload the page says: ${status}`);
+      const editor = await editorText(page, SEL.queryEditor);
+      if (editor.includes('me { username }')) fail(`after a reload the editor still holds the last query: ${editor}`);
+
+      step('/graphql/ redirects to /graphql, relatively');
+      const redirect = await fetch(`${proxy.origin}${PREFIX}/graphql/?query=%7B__typename%7D`, { redirect: 'manual' });
+      const location = redirect.headers.get('location');
+      if (redirect.status !== 308 || location !== '../graphql?query=%7B__typename%7D') {
+        fail(`GET /graphql/ answered ${redirect.status} with Location ${location}`);
+      }
+
       // Every request must stay on the page's own origin (no CDN, no fonts from afar).
       const foreign = requests.filter((r) => {
         const url = r.slice(r.indexOf(' ') + 1);
-        return !url.startsWith(`${server.origin}/`) && !url.startsWith('data:');
+        return !url.startsWith(`${proxy.origin}${PREFIX}/`) && !url.startsWith('data:');
       });
       if (foreign.length) fail(`requests to other origins:\n  ${foreign.join('\n  ')}`);
       if (pageErrors.length) fail(`errors on the page:\n  ${pageErrors.join('\n  ')}`);
@@ -215,6 +284,7 @@ async function main() {
     }
   } finally {
     if (browser) await browser.close().catch(() => {});
+    proxy.stop();
     await server.stop();
   }
 }
