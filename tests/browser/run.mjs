@@ -206,6 +206,9 @@ async function main() {
         fail(`the result pane does not show me.username = "admin": ${me.text.slice(0, 500)}`);
       }
       step('the result pane shows "username": "admin"');
+      mkdirSync(outputDir, { recursive: true });
+      await page.screenshot({ path: screenshotPath });
+      console.log(`screenshot: ${screenshotPath}`);
 
       step('nothing typed or received is in browser storage');
       const relative = await page.evaluate(async () => {
@@ -266,9 +269,6 @@ async function main() {
       if (schemaProblem) fail(`GraphiQL cannot load the schema (no docs, no autocompletion): ${schemaProblem}`);
       step('GraphiQL loaded the schema (introspection ok)');
 
-      mkdirSync(outputDir, { recursive: true });
-      await page.screenshot({ path: screenshotPath });
-      console.log(`screenshot: ${screenshotPath}`);
       console.log(`requests made by the page:\n  ${requests.join('\n  ')}`);
       if (consoleErrors.length) console.log(`console errors (not fatal):\n  ${consoleErrors.join('\n  ')}`);
       console.log('\nbrowser: 1 passed, 0 failed');
