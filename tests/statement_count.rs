@@ -166,3 +166,36 @@ async fn allowed_costs_no_statement_beyond_authenticating_the_caller() {
     assert_eq!(allowed, me, "100 checks cost what authenticating costs");
     assert!(me > 0, "statements were counted at all");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_review_of_every_model_costs_a_fixed_number_of_statements() {
+    let _serial = SERIAL.lock().await;
+    count_statements();
+    let query = "{ models { id access(first: 5) { totalCount nodes { username methods groups } } } }";
+    let mut counts = Vec::new();
+    for users in [10, 300] {
+        let app = TestApp::spawn().await;
+        let admin = seed(&app, users).await;
+        let (count, body) = statements_for(&app, &admin, query).await;
+        assert!(body["errors"].is_null(), "{body}");
+        let models = body["data"]["models"].as_array().unwrap();
+        assert_eq!(models.len(), users, "every model");
+        // model0002 is read by user0000, user0001 and user0002 (and the admin).
+        let access = &models[2]["access"];
+        assert_eq!(access["totalCount"], json!(4), "{access}");
+        let names: Vec<&str> =
+            access["nodes"].as_array().unwrap().iter().map(|n| n["username"].as_str().unwrap()).collect();
+        assert_eq!(names, ["admin", "user0000", "user0001", "user0002"]);
+        assert_eq!(access["nodes"][1]["methods"], json!(["GET"]));
+        assert_eq!(access["nodes"][1]["groups"], json!(["read-model-model0002"]));
+        counts.push(count);
+        // One model's page costs no more.
+        let one = "{ model(id: \"model0002\") { access(first: 2) { nodes { username } } } }";
+        let (count, body) = statements_for(&app, &admin, one).await;
+        assert!(body["errors"].is_null(), "{body}");
+        counts.push(count);
+    }
+    assert_eq!((counts[0], counts[1]), (counts[2], counts[3]), "the count must not grow with users and models");
+    assert!(counts[0] <= 10, "statements per request: {counts:?}");
+    assert!(counts[0] > 0, "statements were counted at all");
+}

@@ -24,6 +24,34 @@ pub fn is_allowed(role: Role, permissions: &[Permission], requested: &Permission
     role == Role::Admin || permissions.iter().any(|granted| grants(granted, requested))
 }
 
+/// What one user may do to model `model` (RULES §10, the access review): the methods
+/// among GET, PUT and DELETE that the §3 check passes, in that order, and the groups
+/// whose permissions (given as `(group, permission)`) pass one of them, sorted; an
+/// ADMIN passes all three by its role, through no group.
+pub fn model_access<'a>(
+    role: Role,
+    permissions: impl IntoIterator<Item = (&'a str, &'a Permission)> + Clone,
+    model: &str,
+) -> (Vec<Method>, Vec<&'a str>) {
+    const REVIEWED: [Method; 3] = [Method::Get, Method::Put, Method::Delete];
+    if role == Role::Admin {
+        return (REVIEWED.to_vec(), Vec::new());
+    }
+    let asked = |method| Permission::new(ResourceType::Model, Some(model), method);
+    let methods = REVIEWED
+        .into_iter()
+        .filter(|&method| permissions.clone().into_iter().any(|(_, granted)| grants(granted, &asked(method))))
+        .collect();
+    let mut groups: Vec<&str> = permissions
+        .into_iter()
+        .filter(|(_, granted)| REVIEWED.iter().any(|&method| grants(granted, &asked(method))))
+        .map(|(group, _)| group)
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    (methods, groups)
+}
+
 /// What one may read of a resource type: every resource, or these ids (sorted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readable<'a> {
@@ -133,5 +161,23 @@ mod tests {
                 assert_eq!(readable(role, &permissions, Model).among(&ids), expected, "{role:?} {permissions:?}");
             }
         }
+    }
+
+    #[test]
+    fn model_access_lists_the_methods_in_order_and_the_groups_that_give_them() {
+        let read_all = p(Model, None, Get);
+        let edit_m = p(Model, Some("m"), Put);
+        let any_m = p(Model, Some("m"), Any);
+        let post_all = p(Model, None, Post);
+        let other = p(Model, Some("x"), Delete);
+        let user = p(User, None, Any);
+        let held = [("z-read", &read_all), ("edit-m", &edit_m), ("create", &post_all), ("x", &other), ("u", &user)];
+        let (methods, groups) = model_access(Role::Regular, held, "m");
+        assert_eq!(methods, vec![Get, Put]);
+        assert_eq!(groups, vec!["edit-m", "z-read"], "POST, other models and other types give nothing");
+        let (methods, groups) = model_access(Role::Regular, [("all", &any_m), ("all", &any_m)], "m");
+        assert_eq!((methods, groups), (vec![Get, Put, Delete], vec!["all"]));
+        assert_eq!(model_access(Role::Regular, [("x", &other)], "m"), (vec![], vec![]));
+        assert_eq!(model_access(Role::Admin, held, "m"), (vec![Get, Put, Delete], vec![]), "an ADMIN's role, no group");
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use tokio::sync::Mutex;
 
+use super::access::{AccessByModel, AccessKey, AccessPage};
 use crate::auth::policy::{self, Readable};
 use crate::domain::ResourceType;
 use crate::error::{AppError, AppResult};
@@ -25,6 +26,7 @@ pub struct Loaders {
     grants: DataLoader<GrantsByUser, HashMapCache>,
     /// Every model id, read once (the lock makes concurrent first readers wait for it).
     model_ids: Mutex<Option<Arc<Vec<String>>>>,
+    access: DataLoader<AccessByModel, HashMapCache>,
 }
 
 impl Loaders {
@@ -39,7 +41,17 @@ impl Loaders {
         let grants = DataLoader::with_cache(GrantsByUser(db.clone()), tokio::spawn, HashMapCache::default())
             .max_batch_size(usize::MAX)
             .delay(std::time::Duration::ZERO);
-        Loaders { db: db.clone(), users, with_groups_known: Default::default(), grants, model_ids: Mutex::new(None) }
+        let access = DataLoader::with_cache(AccessByModel(db.clone()), tokio::spawn, HashMapCache::default())
+            .max_batch_size(usize::MAX)
+            .delay(std::time::Duration::ZERO);
+        Loaders {
+            db: db.clone(),
+            users,
+            with_groups_known: Default::default(),
+            grants,
+            model_ids: Mutex::new(None),
+            access,
+        }
     }
 
     /// Loads every user of `usernames` in one batch, so that their fields then
@@ -108,8 +120,20 @@ impl Loaders {
         Ok(ids)
     }
 
+    /// A page of `Model.access`, batched with every other page of the response.
+    pub async fn access(&self, key: AccessKey) -> AppResult<Arc<AccessPage>> {
+        let page = self.access.load_one(key).await?;
+        page.ok_or_else(|| AppError::internal(anyhow::anyhow!("an access page was not loaded")))
+    }
+
+    /// Loads these pages of `Model.access` in one batch (a listing of models).
+    pub async fn prefetch_access(&self, keys: Vec<AccessKey>) -> AppResult<()> {
+        self.access.load_many(keys).await.map(drop)
+    }
+
     /// Forgets what this request has read: a mutation is about to write.
     pub fn clear(&self) {
+        self.access.clear::<AccessKey>();
         self.users.clear::<String>();
         self.grants.clear::<String>();
         self.known().clear();

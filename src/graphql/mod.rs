@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries and mutations split by resource, the guards that
 //! authorize them, and the per-request loaders.
 
+pub mod access;
 pub mod answer;
 pub mod audit;
 mod budget;

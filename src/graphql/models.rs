@@ -24,6 +24,10 @@ impl ModelQuery {
         let caller = caller(ctx).await?;
         let ids = model_rows::list_ids(&mut *state(ctx)?.db.conn().await?).await?;
         let readable = policy::readable(caller.role(), &caller.permissions, ResourceType::Model).among(&ids);
+        let access_pages = super::access::access_pages_of(ctx, &readable).await?;
+        if !access_pages.is_empty() {
+            super::data::<super::loaders::Loaders>(ctx)?.prefetch_access(access_pages).await?;
+        }
         Ok(Listing(readable.into_iter().map(|id| Model { id }).collect()))
     }
 

@@ -174,7 +174,9 @@ impl From<&GroupRow> for Group {
     }
 }
 
+/// `access` is in [`super::access`].
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Model {
     pub id: String,
 }

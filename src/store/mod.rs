@@ -1,6 +1,7 @@
 //! All SQL lives here, one module per resource. Functions take a connection, so the
 //! same function runs on a pooled connection or inside a mutation's transaction.
 
+pub mod access;
 pub mod audit;
 pub mod groups;
 pub mod login_failures;

@@ -43,7 +43,7 @@ fn disabled_column(row: &AnyRow) -> sqlx::Result<bool> {
     Ok(row.try_get::<i64, _>("disabled")? != 0)
 }
 
-fn role_column(row: &AnyRow) -> sqlx::Result<Role> {
+pub(super) fn role_column(row: &AnyRow) -> sqlx::Result<Role> {
     let role: String = row.try_get("role")?;
     Role::parse(&role).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role:?}").into()))
 }

@@ -15,6 +15,7 @@ mod hardening;
 mod hostile_documents;
 mod http;
 mod memberships;
+mod model_access;
 mod models;
 mod operations;
 mod operator;

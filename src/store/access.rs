@@ -1,0 +1,193 @@
+//! The reads of the access review (RULES §10, `Model.access`): who may GET, PUT or
+//! DELETE models, and through which groups. The §3 check turned around: a user
+//! reaches a model by its role (ADMIN), by a group's grant for every model, or by a
+//! group's grant for that model. The first two are the same for every model, so they
+//! are read once however many models a request reviews, a page at a time in
+//! username order; the grants for given models are read for those models only.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{AnyConnection, Connection, Row};
+
+use super::{Backend, placeholders, users::role_column};
+use crate::domain::{Method, Role};
+use crate::error::{AppError, AppResult};
+
+/// The grants that can give GET, PUT or DELETE (POST gives no right on an existing model).
+const METHODS: &str = "p.method IN ('GET', 'PUT', 'DELETE', 'ANY')";
+
+/// Past this many models (or users), the grants are read for every model (or user)
+/// and filtered here, rather than binding more parameters than the databases allow.
+const MAX_LISTED_MODELS: usize = 1000;
+const MAX_LISTED_USERS: usize = 5000;
+
+/// One group's grant on models: for every model (`model` None) or for one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelGrant {
+    pub group: String,
+    pub model: Option<String>,
+    pub method: Method,
+}
+
+/// A user who reaches some model: its role, and its groups' grants that could matter
+/// (those for every model, and those for the models asked about).
+#[derive(Debug, Clone)]
+pub struct Grantee {
+    pub role: Role,
+    pub grants: Vec<ModelGrant>,
+}
+
+impl Grantee {
+    /// Whether it reaches every model: an ADMIN, or a grant for every model.
+    pub fn reaches_every_model(&self) -> bool {
+        self.role == Role::Admin || self.grants.iter().any(|g| g.model.is_none())
+    }
+}
+
+/// What the access pages of some models need, read in one snapshot.
+#[derive(Debug, Default)]
+pub struct Reach {
+    /// For each position asked (after that username; None: from the start), the next
+    /// users who reach every model, in username order, at most the limit asked.
+    pub every_model: HashMap<Option<String>, Vec<String>>,
+    /// For each model asked, the users a grant for it names (in no order).
+    pub by_model: HashMap<String, Vec<String>>,
+    /// Every user named above, with its role and grants.
+    pub grantees: HashMap<String, Grantee>,
+    /// How many users reach every model; read only when asked.
+    pub every_model_total: Option<i64>,
+}
+
+/// Reads, in one snapshot, what reviewing `models` needs: the users who reach every
+/// model after each of `positions` (at most its limit), those the models' own grants
+/// name, their grants, and with `with_total` how many reach every model. A fixed
+/// number of statements whatever the number of models and users: one per position,
+/// and four more.
+pub async fn reach(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    models: &[String],
+    positions: &[(Option<String>, i64)],
+    with_total: bool,
+) -> AppResult<Reach> {
+    let begin = match backend {
+        Backend::Sqlite => "BEGIN",
+        Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    };
+    let mut tx = conn.begin_with(begin).await?;
+    // Bytes, whatever the database's collation (RULES §7).
+    let bytes = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " COLLATE \"C\"",
+    };
+    let reaches_every_model = format!(
+        "(u.role = 'ADMIN' OR EXISTS (SELECT 1 FROM user_groups ug JOIN group_permissions p \
+         ON p.group_name = ug.group_name WHERE ug.username = u.username AND p.resource_type = 'MODEL' \
+         AND p.resource_id IS NULL AND {METHODS}))"
+    );
+    let mut reach = Reach::default();
+    for (after, limit) in positions {
+        let sql = format!(
+            "SELECT u.username FROM users u WHERE u.username{bytes} > $1 AND {reaches_every_model} \
+             ORDER BY u.username{bytes} LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after.as_deref().unwrap_or(""))
+            .bind(*limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        let usernames = rows.iter().map(|row| row.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()?;
+        reach.every_model.insert(after.clone(), usernames);
+    }
+
+    // The grants for the models asked about, with whom they name.
+    let listed = models.len() <= MAX_LISTED_MODELS;
+    let model_filter =
+        if listed { format!(" AND p.resource_id IN ({})", placeholders(1, models.len())) } else { String::new() };
+    let sql = format!(
+        "SELECT ug.username, p.resource_id FROM group_permissions p JOIN user_groups ug ON ug.group_name = p.group_name \
+         WHERE p.resource_type = 'MODEL' AND p.resource_id IS NOT NULL AND {METHODS}{model_filter}"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if listed {
+        for model in models {
+            query = query.bind(model);
+        }
+    }
+    let asked: HashSet<&str> = models.iter().map(String::as_str).collect();
+    for row in query.fetch_all(&mut *tx).await? {
+        let model: String = row.try_get("resource_id")?;
+        if asked.contains(model.as_str()) {
+            reach.by_model.entry(model).or_default().push(row.try_get("username")?);
+        }
+    }
+    for names in reach.by_model.values_mut() {
+        names.sort();
+        names.dedup();
+    }
+
+    // Everyone named, with role and grants: one statement of one row per grant (and
+    // one per user, for the role), filtered here to the grants that matter.
+    let mut named: Vec<&str> =
+        reach.every_model.values().chain(reach.by_model.values()).flatten().map(String::as_str).collect();
+    named.sort_unstable();
+    named.dedup();
+    if !named.is_empty() {
+        let listed = named.len() <= MAX_LISTED_USERS;
+        let [users, grant_users] = if listed {
+            [
+                format!(" WHERE u.username IN ({})", placeholders(1, named.len())),
+                format!(" AND ug.username IN ({})", placeholders(named.len() + 1, named.len())),
+            ]
+        } else {
+            [String::new(), String::new()]
+        };
+        let sql = format!(
+            "SELECT u.username, u.role, NULL AS group_name, NULL AS resource_id, NULL AS method FROM users u{users} \
+             UNION ALL SELECT ug.username, NULL, p.group_name, p.resource_id, p.method FROM user_groups ug \
+             JOIN group_permissions p ON p.group_name = ug.group_name \
+             WHERE p.resource_type = 'MODEL' AND {METHODS}{grant_users}"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if listed {
+            for username in named.iter().chain(&named) {
+                query = query.bind(*username);
+            }
+        }
+        let wanted: HashSet<&str> = named.iter().copied().collect();
+        let mut roles = HashMap::new();
+        let mut grants: HashMap<String, Vec<ModelGrant>> = HashMap::new();
+        for row in query.fetch_all(&mut *tx).await? {
+            let username: String = row.try_get("username")?;
+            if !wanted.contains(username.as_str()) {
+                continue;
+            }
+            match row.try_get::<Option<String>, _>("group_name")? {
+                None => {
+                    roles.insert(username, role_column(&row)?);
+                }
+                Some(group) => {
+                    let model: Option<String> = row.try_get("resource_id")?;
+                    if model.as_deref().is_some_and(|m| !asked.contains(m)) {
+                        continue;
+                    }
+                    let method: String = row.try_get("method")?;
+                    let method = Method::parse(&method)
+                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown method {method:?}")))?;
+                    grants.entry(username).or_default().push(ModelGrant { group, model, method });
+                }
+            }
+        }
+        for (username, role) in roles {
+            let grants = grants.remove(&username).unwrap_or_default();
+            reach.grantees.insert(username, Grantee { role, grants });
+        }
+    }
+
+    if with_total {
+        let sql = format!("SELECT COUNT(*) FROM users u WHERE {reaches_every_model}");
+        reach.every_model_total = Some(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *tx).await?.try_get(0)?);
+    }
+    tx.commit().await?;
+    Ok(reach)
+}
