@@ -38,6 +38,14 @@ async fn the_typed_client_logs_in_reads_creates_and_lists() {
         users.iter().map(|u| (u.username.as_str(), u.models.iter().map(|m| m.id.as_str()).collect())).collect();
     assert_eq!(listed, [("admin", vec!["ann-model"]), ("ann", vec!["ann-model"])]);
     assert_eq!(users[0].role, users_with_models::Role::ADMIN);
+
+    // A paginated search, followed by its cursors: every match once, in order.
+    let admin_token = app.admin().await;
+    for name in ["anna", "hannah", "joanne", "bob"] {
+        app.create_user(&admin_token, serde_json::json!({ "username": name, "password": "password-x" })).await;
+    }
+    assert_eq!(admin.search_all("ann", 2).await.unwrap(), ["ann", "anna", "hannah", "joanne"]);
+    assert_eq!(admin.search_all("ann", 1000).await.unwrap().len(), 4);
 }
 
 #[tokio::test]

@@ -36,6 +36,14 @@ pub struct UsersWithModels;
 )]
 pub struct CreateModel;
 
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "schema.graphql",
+    query_path = "examples/typed_client/queries/search_users.graphql",
+    response_derives = "Debug"
+)]
+pub struct SearchUsers;
+
 /// A client of one server, logged in or not.
 pub struct Client {
     http: reqwest::Client,
@@ -61,6 +69,23 @@ impl Client {
             anyhow::bail!("{code}: {}", error.message);
         }
         response.data.ok_or_else(|| anyhow::anyhow!("no data in the response"))
+    }
+
+    /// Every user whose username, email or full name contains `text`, read a page of
+    /// `page_size` at a time by following `endCursor` (RULES §10).
+    pub async fn search_all(&self, text: &str, page_size: i64) -> anyhow::Result<Vec<String>> {
+        let mut found = Vec::new();
+        let mut after = None;
+        loop {
+            let variables =
+                search_users::Variables { query: Some(text.to_owned()), first: Some(page_size), after: after.take() };
+            let page = self.run::<SearchUsers>(variables).await?.search_users;
+            found.extend(page.nodes.into_iter().map(|user| user.username));
+            if !page.page_info.has_next_page {
+                return Ok(found);
+            }
+            after = page.page_info.end_cursor;
+        }
     }
 
     /// Logs in; later operations carry the token.

@@ -1,5 +1,5 @@
 //! A schema-typed client: logs in, reads `me`, creates a model, lists every user with
-//! the models each may read. `cargo run --example typed_client` against a server at
+//! the models each may read, and pages through a search. `cargo run --example typed_client` against a server at
 //! `MLTE_URL` (default http://127.0.0.1:8080) as `MLTE_USERNAME` / `MLTE_PASSWORD`.
 
 mod client;
@@ -26,5 +26,8 @@ async fn main() -> anyhow::Result<()> {
         let models: Vec<_> = user.models.iter().map(|m| m.id.as_str()).collect();
         println!("{} ({:?}) reads {:?}", user.username, user.role, models);
     }
+
+    let found = client.search_all("ad", 10).await?;
+    println!("users matching \"ad\", 10 a page: {found:?}");
     Ok(())
 }
