@@ -14,6 +14,8 @@ Sections:
   4. audit     (--audit) editUser with the audit log against a build without it
   5. memory    (--memory) RULES §11's bounds: 32 concurrent listings of every user at
                2,000 and 100,000 users, seeded in SQL
+  6. admin     (--admin) RULES §10's queries at 2,000 and 100,000 users: searchUsers,
+               its first and last pages, Model.access, allowed against me
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from benchlib import memory, ours, peer  # noqa: E402
+from benchlib import admin, memory, ours, peer  # noqa: E402
 from benchlib.dataset import Dataset  # noqa: E402
 from benchlib.load import RunResult, median_latency, run_wrk, wait_idle  # noqa: E402
 
@@ -399,7 +401,9 @@ def parse_args():
     ap.add_argument("--memory", action="store_true",
                     help="also measure RULES §11's memory bounds (databases seeded in SQL)")
     ap.add_argument("--memory-users", type=int, default=100_000,
-                    help="users of the second memory row")
+                    help="users of the second memory row (and of the large admin rows)")
+    ap.add_argument("--admin", action="store_true",
+                    help="also measure the admin screens' queries of RULES §10 (databases seeded in SQL)")
     ap.add_argument("--memory-rounds", type=int, default=1, help="listings per client in the memory rows")
     ap.add_argument("--binary-without-audit",
                     default=os.path.join(REPO, "target/release/mlte-graphql-without-audit"))
@@ -429,6 +433,8 @@ def main() -> int:
             section_audit(args, workdir, cleanup)
         if args.memory:
             section_memory(args, workdir, cleanup)
+        if args.admin:
+            admin.run(args, workdir, log, out, table, ms, ratio)
     finally:
         for stop in reversed(cleanup):
             try:

@@ -77,7 +77,11 @@ case " $* " in *" --no-main "*" --audit "*|*" --audit "*" --no-main "*)
     RESULTS="$BENCH_DIR/results/audit.txt"
     [ "$DATABASE" = postgres ] && RESULTS="$BENCH_DIR/results/audit-postgres.txt" ;;
 esac
-# So does a run of the memory bounds alone.
+# So do runs of the memory bounds and of the admin queries alone.
+case " $* " in *" --no-main "*" --admin "*|*" --admin "*" --no-main "*)
+    RESULTS="$BENCH_DIR/results/admin.txt"
+    [ "$DATABASE" = postgres ] && RESULTS="$BENCH_DIR/results/admin-postgres.txt" ;;
+esac
 case " $* " in *" --no-main "*" --memory "*|*" --memory "*" --no-main "*)
     RESULTS="$BENCH_DIR/results/memory.txt"
     [ "$DATABASE" = postgres ] && RESULTS="$BENCH_DIR/results/memory-postgres.txt" ;;

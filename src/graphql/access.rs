@@ -154,11 +154,11 @@ impl AccessPage {
     fn of(reach: &Reach, key: &AccessKey) -> Self {
         let after = key.after.as_deref().unwrap_or("");
         let every_model = reach.every_model.get(&key.after).map(Vec::as_slice).unwrap_or_default();
-        let own = reach.by_model.get(&key.model).map(Vec::as_slice).unwrap_or_default();
-        // Every user after the position reaching every model is among the first of
-        // `every_model` or not needed; every user the model's own grants name is in `own`.
+        let own = reach.by_model.get(&(key.after.clone(), key.model.clone())).map(Vec::as_slice).unwrap_or_default();
+        // Both lists hold the first users after the position, as many as the page and
+        // one more: the page is among their first.
         let candidates: BTreeSet<&str> =
-            every_model.iter().chain(own.iter().filter(|u| u.as_str() > after)).map(String::as_str).collect();
+            every_model.iter().chain(own).map(String::as_str).filter(|u| *u > after).collect();
         let mut entries = Vec::new();
         for username in candidates.into_iter().take(key.size + 1) {
             let Some(grantee) = reach.grantees.get(username) else { continue };
@@ -178,8 +178,8 @@ impl AccessPage {
         let has_next_page = entries.len() > key.size;
         entries.truncate(key.size);
         // Those who reach every model, and those only the model's own grants name.
-        let only_own = own.iter().filter(|u| reach.grantees.get(*u).is_some_and(|g| !g.reaches_every_model())).count();
-        let total = reach.every_model_total.unwrap_or(0) + i64::try_from(only_own).unwrap_or(i64::MAX);
+        let only_own = reach.only_own_totals.get(&key.model).copied().unwrap_or(0);
+        let total = reach.every_model_total.unwrap_or(0) + only_own;
         AccessPage { entries, has_next_page, total }
     }
 }

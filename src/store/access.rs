@@ -37,36 +37,33 @@ pub struct Grantee {
     pub grants: Vec<ModelGrant>,
 }
 
-impl Grantee {
-    /// Whether it reaches every model: an ADMIN, or a grant for every model.
-    pub fn reaches_every_model(&self) -> bool {
-        self.role == Role::Admin || self.grants.iter().any(|g| g.model.is_none())
-    }
-}
-
 /// What the access pages of some models need, read in one snapshot.
 #[derive(Debug, Default)]
 pub struct Reach {
     /// For each position asked (after that username; None: from the start), the next
     /// users who reach every model, in username order, at most the limit asked.
     pub every_model: HashMap<Option<String>, Vec<String>>,
-    /// For each model asked, the users a grant for it names (in no order).
-    pub by_model: HashMap<String, Vec<String>>,
+    /// For each position and model asked, the next users a grant for that model
+    /// names, at most the limit asked (in no order).
+    pub by_model: HashMap<(Option<String>, String), Vec<String>>,
     /// Every user named above, with its role and grants.
     pub grantees: HashMap<String, Grantee>,
     /// How many users reach every model; read only when asked.
     pub every_model_total: Option<i64>,
+    /// For each model, how many users only its own grants make reach it; read only
+    /// when asked (a model missing here has none).
+    pub only_own_totals: HashMap<String, i64>,
 }
 
-/// Reads, in one snapshot, what reviewing `models` needs: the users who reach every
-/// model after each of `positions` (at most its limit), those the models' own grants
-/// name, their grants, and with `with_total` how many reach every model. A fixed
-/// number of statements whatever the number of models and users: one per position,
-/// and four more.
-pub async fn reach(
+/// Reads, in one snapshot, what reviewing `models` needs: after each of `positions`,
+/// the next users who reach every model and those each model's own grants name (at
+/// most the position's limit of each), their grants, and with `with_total` the counts.
+/// A fixed number of statements whatever the number of models and users: two per
+/// position, and four more.
+pub async fn reach<'a>(
     conn: &mut AnyConnection,
     backend: Backend,
-    models: &[String],
+    models: &'a [String],
     positions: &[(Option<String>, i64)],
     with_total: bool,
 ) -> AppResult<Reach> {
@@ -100,30 +97,58 @@ pub async fn reach(
         reach.every_model.insert(after.clone(), usernames);
     }
 
-    // The grants for the models asked about, with whom they name.
+    // The users the models' own grants name, after each position: the first of them
+    // per model, as many as the limit (a window per model, not every member).
     let listed = models.len() <= MAX_LISTED_MODELS;
     let model_filter =
         if listed { format!(" AND p.resource_id IN ({})", placeholders(1, models.len())) } else { String::new() };
-    let sql = format!(
-        "SELECT ug.username, p.resource_id FROM group_permissions p JOIN user_groups ug ON ug.group_name = p.group_name \
+    let own_grants = format!(
+        "FROM group_permissions p JOIN user_groups ug ON ug.group_name = p.group_name \
          WHERE p.resource_type = 'MODEL' AND p.resource_id IS NOT NULL AND {METHODS}{model_filter}"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    if listed {
-        for model in models {
-            query = query.bind(model);
+    let bind_models = |mut query: sqlx::query::Query<'a, sqlx::Any, sqlx::any::AnyArguments>| {
+        if listed {
+            for model in models {
+                query = query.bind(model.as_str());
+            }
         }
-    }
+        query
+    };
     let asked: HashSet<&str> = models.iter().map(String::as_str).collect();
-    for row in query.fetch_all(&mut *tx).await? {
-        let model: String = row.try_get("resource_id")?;
-        if asked.contains(model.as_str()) {
-            reach.by_model.entry(model).or_default().push(row.try_get("username")?);
+    let (after_param, limit_param) = if listed {
+        (format!("${}", models.len() + 1), format!("${}", models.len() + 2))
+    } else {
+        ("$1".to_owned(), "$2".to_owned())
+    };
+    for (after, limit) in positions {
+        let sql = format!(
+            "SELECT username, resource_id FROM (SELECT ug.username AS username, p.resource_id AS resource_id, \
+             ROW_NUMBER() OVER (PARTITION BY p.resource_id ORDER BY ug.username{bytes}) AS n {own_grants} \
+             AND ug.username{bytes} > {after_param} GROUP BY p.resource_id, ug.username) ranked \
+             WHERE n <= {limit_param}"
+        );
+        let query =
+            bind_models(sqlx::query(sqlx::AssertSqlSafe(sql))).bind(after.as_deref().unwrap_or("")).bind(*limit);
+        for row in query.fetch_all(&mut *tx).await? {
+            let model: String = row.try_get("resource_id")?;
+            if asked.contains(model.as_str()) {
+                reach.by_model.entry((after.clone(), model)).or_default().push(row.try_get("username")?);
+            }
         }
     }
-    for names in reach.by_model.values_mut() {
-        names.sort();
-        names.dedup();
+    if with_total {
+        // Per model, those its own grants name who do not reach every model anyway.
+        let sql = format!(
+            "SELECT p.resource_id, COUNT(DISTINCT ug.username) AS n {own_grants} AND EXISTS \
+             (SELECT 1 FROM users u WHERE u.username = ug.username AND NOT {reaches_every_model}) \
+             GROUP BY p.resource_id"
+        );
+        for row in bind_models(sqlx::query(sqlx::AssertSqlSafe(sql))).fetch_all(&mut *tx).await? {
+            let model: String = row.try_get("resource_id")?;
+            if asked.contains(model.as_str()) {
+                reach.only_own_totals.insert(model, row.try_get("n")?);
+            }
+        }
     }
 
     // Everyone named, with role and grants: one statement of one row per grant (and
@@ -185,7 +210,12 @@ pub async fn reach(
     }
 
     if with_total {
-        let sql = format!("SELECT COUNT(*) FROM users u WHERE {reaches_every_model}");
+        // The members of the groups granting on every model, read once (not a lookup per user).
+        let sql = format!(
+            "SELECT COUNT(*) FROM users u WHERE u.role = 'ADMIN' OR u.username IN (SELECT ug.username \
+             FROM group_permissions p JOIN user_groups ug ON ug.group_name = p.group_name \
+             WHERE p.resource_type = 'MODEL' AND p.resource_id IS NULL AND {METHODS})"
+        );
         reach.every_model_total = Some(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *tx).await?.try_get(0)?);
     }
     tx.commit().await?;
