@@ -84,10 +84,26 @@ pub async fn reach<'a>(
     );
     let mut reach = Reach::default();
     for (after, limit) in positions {
-        let sql = format!(
-            "SELECT u.username FROM users u WHERE u.username{bytes} > $1 AND {reaches_every_model} \
-             ORDER BY u.username{bytes} LIMIT $2"
-        );
+        let sql = match backend {
+            // SQLite walks users in order and checks each: it stops after the page.
+            Backend::Sqlite => format!(
+                "SELECT u.username FROM users u WHERE u.username > $1 AND {reaches_every_model} \
+                 ORDER BY u.username LIMIT $2"
+            ),
+            // PostgreSQL would hash every member of every group granting on every model
+            // for that check: instead, the first of the ADMINs and of each such group's
+            // members, each from an index in that order (see the user_search migration).
+            Backend::Postgres => format!(
+                "SELECT username FROM ( \
+                 (SELECT u.username FROM users u WHERE u.role = 'ADMIN' AND u.username{bytes} > $1 \
+                 ORDER BY u.username{bytes} LIMIT $2) UNION \
+                 (SELECT m.username FROM (SELECT DISTINCT p.group_name FROM group_permissions p \
+                 WHERE p.resource_type = 'MODEL' AND p.resource_id IS NULL AND {METHODS}) g \
+                 CROSS JOIN LATERAL (SELECT ug.username FROM user_groups ug WHERE ug.group_name = g.group_name \
+                 AND ug.username{bytes} > $1 ORDER BY ug.username{bytes} LIMIT $2) m) \
+                 ) everyone ORDER BY username{bytes} LIMIT $2"
+            ),
+        };
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(after.as_deref().unwrap_or(""))
             .bind(*limit)

@@ -183,9 +183,9 @@ impl Db {
             .connect_with(options)
             .await?;
         if pool_settings_migrate {
-            migrate(&pool).await?;
+            migrate(&pool, backend).await?;
         } else {
-            let pending = pending_migrations(&pool).await;
+            let pending = pending_migrations(&pool, backend).await;
             if !pending.is_empty() {
                 return Err(PendingMigrations(pending).into());
             }
@@ -296,27 +296,42 @@ impl PoolSettings {
 
 /// The migrations of this binary that the database has not applied, as
 /// `<version>_<description>`. A database without the migrations table has them all.
-async fn pending_migrations(pool: &AnyPool) -> Vec<String> {
+async fn pending_migrations(pool: &AnyPool, backend: Backend) -> Vec<String> {
     let applied: Vec<i64> =
         match sqlx::query("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
             Ok(rows) => rows.iter().filter_map(|row| row.try_get(0).ok()).collect(),
             Err(_) => Vec::new(),
         };
-    sqlx::migrate!()
+    migrator(backend)
         .iter()
         .filter(|m| !applied.contains(&m.version))
         .map(|m| format!("{}_{}", m.version, m.description.replace(' ', "_")))
         .collect()
 }
 
+/// The migrations for `backend`: those of `migrations/`, the same for both databases,
+/// and those of its own folder (`migrations/sqlite/`, `migrations/postgres/`) for DDL
+/// that only it has (trigram indexes, collations), in version order.
+fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
+    let own = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    let mut all: Vec<sqlx::migrate::Migration> =
+        sqlx::migrate!("./migrations").iter().chain(own.iter()).cloned().collect();
+    all.sort_by_key(|migration| migration.version);
+    sqlx::migrate::Migrator::with_migrations(all)
+}
+
 /// Applies the migrations. PostgreSQL serializes concurrent runs with an advisory
 /// lock; SQLite has none, so a process that starts beside another on a new file may
 /// find a migration half-way through someone else's transaction: it waits and tries
 /// again, and then finds it applied.
-async fn migrate(pool: &AnyPool) -> anyhow::Result<()> {
+async fn migrate(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
+    let migrator = migrator(backend);
     let mut attempt = 0;
     loop {
-        match sqlx::migrate!().run(pool).await {
+        match migrator.run(pool).await {
             Ok(()) => return Ok(()),
             Err(error) if attempt < 5 => {
                 attempt += 1;

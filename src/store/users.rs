@@ -412,6 +412,31 @@ pub async fn search(
             Backend::Postgres => format!("strpos({}, {needle}) > 0", fold(&format!("COALESCE({column}, '')"))),
         };
         conditions.push(format!("({} OR {} OR {})", found("username"), found("email"), found("full_name")));
+        // A trigram index finds the candidates first (see the user_search migrations);
+        // trigrams need three characters.
+        if text.chars().count() >= 3 {
+            conditions.push(match backend {
+                Backend::Sqlite => {
+                    let phrase = bind(format!("\"{}\"", text.replace('"', "\"\"")));
+                    format!(
+                        "username IN (SELECT s.username FROM user_search_ids s WHERE s.id IN \
+                         (SELECT rowid FROM user_search WHERE user_search MATCH {phrase}))"
+                    )
+                }
+                Backend::Postgres => {
+                    let escaped: String = text
+                        .to_ascii_lowercase()
+                        .chars()
+                        .flat_map(|c| if matches!(c, '\\' | '%' | '_') { vec!['\\', c] } else { vec![c] })
+                        .collect();
+                    let pattern = bind(format!("%{escaped}%"));
+                    format!(
+                        "translate(username || chr(31) || COALESCE(email, '') || chr(31) || COALESCE(full_name, ''), \
+                         'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') LIKE {pattern}"
+                    )
+                }
+            });
+        }
     }
     if let Some(role) = search.role {
         conditions.push(format!("role = {}", bind(role.as_str().to_owned())));
@@ -424,14 +449,30 @@ pub async fn search(
         conditions.push(format!("username IN (SELECT username FROM user_groups WHERE group_name = {group})"));
     }
     let matching = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
-    let mut page_conditions = conditions.clone();
-    if let Some(after) = &search.after {
-        page_conditions.push(format!("username{bytes} > {}", bind(after.clone())));
-    }
-    let page_where =
-        if page_conditions.is_empty() { String::new() } else { format!(" WHERE {}", page_conditions.join(" AND ")) };
+    let after = search.after.as_ref().map(|after| format!("username{bytes} > {}", bind(after.clone())));
     let limit_param = format!("${}", binds.len() + 1);
-    let page = format!("SELECT {COLUMNS} FROM users{page_where} ORDER BY username{bytes} LIMIT {limit_param}");
+    let page = match (backend, &search.text) {
+        // PostgreSQL would rather walk the username index and test every row, hoping to
+        // fill the page early: rare matches make that a scan of everyone. The matches
+        // come first from the trigram index, then get sorted.
+        (Backend::Postgres, Some(_)) => {
+            let after = after.map(|after| format!(" WHERE {after}")).unwrap_or_default();
+            format!(
+                "WITH found AS MATERIALIZED (SELECT {COLUMNS} FROM users{matching}) \
+                 SELECT {COLUMNS} FROM found{after} ORDER BY username{bytes} LIMIT {limit_param}"
+            )
+        }
+        _ => {
+            let page_conditions: Vec<&String> = conditions.iter().chain(&after).collect();
+            let page_where = match page_conditions.is_empty() {
+                true => String::new(),
+                false => {
+                    format!(" WHERE {}", page_conditions.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" AND "))
+                }
+            };
+            format!("SELECT {COLUMNS} FROM users{page_where} ORDER BY username{bytes} LIMIT {limit_param}")
+        }
+    };
     let sql = super::with_total(page, &format!("users{matching}"), &format!("m.username{bytes}"), with_total);
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for value in &binds {

@@ -135,3 +135,32 @@ async fn without_the_rights_members_is_null_with_forbidden_and_the_rest_stands()
     let body = app.gql(Some(&ann), MEMBERS, json!({ "g": "read-model" })).await;
     assert_eq!(body["data"]["group"]["members"]["totalCount"], 0, "{body}");
 }
+
+#[tokio::test]
+async fn the_search_index_follows_creations_edits_and_deletions() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    seed(&app, &admin).await;
+    let found = |q: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move { usernames(&app.gql(Some(admin), SEARCH, json!({ "q": q })).await) }
+    };
+    app.create_user(
+        &admin,
+        json!({ "username": "quoted", "password": "password-x", "fullName": "Ann \"the Hammer\" Lee" }),
+    )
+    .await;
+    assert_eq!(found("\"the ha").await, ["quoted"], "a quote in the query is itself");
+    let edit = "mutation { editUser(input: {username: \"alice\", email: \"alice@new.example\", fullName: null}) { username } }";
+    assert_eq!(code(&app.gql(Some(&admin), edit, json!({})).await), None);
+    assert_eq!(found("new.exa").await, ["alice"], "the new email");
+    assert_eq!(found("alice@example").await, Vec::<String>::new(), "not the old one");
+    assert_eq!(found("liddell").await, Vec::<String>::new(), "nor the cleared full name");
+    let delete = "mutation { deleteUser(username: \"dave\") { username } }";
+    assert_eq!(code(&app.gql(Some(&admin), delete, json!({})).await), None);
+    assert_eq!(found("zola").await, Vec::<String>::new(), "a deleted user is gone");
+    // A user deleted and created again is found once.
+    app.create_user(&admin, json!({ "username": "dave", "password": "password-x", "fullName": "Dave Again" })).await;
+    assert_eq!(found("again").await, ["dave"]);
+    assert_eq!(found("dav").await, ["dave"]);
+}

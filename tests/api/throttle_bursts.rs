@@ -165,16 +165,20 @@ async fn a_username_that_breaks_the_rules_is_refused_without_password_work_or_an
 #[tokio::test]
 async fn failure_counts_are_deleted_once_their_window_has_passed() {
     let app = TestApp::spawn_with(|config| {
-        config.login_user_window_secs = 1;
-        config.login_address_window_secs = 1;
+        config.login_user_window_secs = 2;
+        config.login_address_window_secs = 2;
     })
     .await;
     for i in 0..20 {
         assert_eq!(code(&try_login(&app, &format!("user{i}"), "wrong-password").await), Some("UNAUTHENTICATED"));
     }
-    assert_eq!(app.count_rows("login_failures_by_user").await, 20);
-    assert_eq!(app.count_rows("login_failures_by_address").await, 20);
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Each failure sweeps what has expired: on a loaded machine the first may be gone
+    // already, so the count is not asserted exactly; several stand, and end up swept.
+    for table in ["login_failures_by_user", "login_failures_by_address"] {
+        let stored = app.count_rows(table).await;
+        assert!((2..=20).contains(&stored), "{table}: {stored}");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     // The next failure sweeps what has expired.
     assert_eq!(code(&try_login(&app, "latest", "wrong-password").await), Some("UNAUTHENTICATED"));
     assert_eq!(app.count_rows("login_failures_by_user").await, 1);
