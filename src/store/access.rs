@@ -137,12 +137,23 @@ pub async fn reach<'a>(
         ("$1".to_owned(), "$2".to_owned())
     };
     for (after, limit) in positions {
-        let sql = format!(
-            "SELECT username, resource_id FROM (SELECT ug.username AS username, p.resource_id AS resource_id, \
-             ROW_NUMBER() OVER (PARTITION BY p.resource_id ORDER BY ug.username{bytes}) AS n {own_grants} \
-             AND ug.username{bytes} > {after_param} GROUP BY p.resource_id, ug.username) ranked \
-             WHERE n <= {limit_param}"
-        );
+        let sql = match backend {
+            // A window per model over its granting groups' members after the position.
+            Backend::Sqlite => format!(
+                "SELECT username, resource_id FROM (SELECT ug.username AS username, p.resource_id AS resource_id, \
+                 ROW_NUMBER() OVER (PARTITION BY p.resource_id ORDER BY ug.username) AS n {own_grants} \
+                 AND ug.username > {after_param} GROUP BY p.resource_id, ug.username) ranked \
+                 WHERE n <= {limit_param}"
+            ),
+            // The first members of each granting group, from the index in byte order; a
+            // model has few such groups, and its first users are among their first.
+            Backend::Postgres => format!(
+                "SELECT m.username, p.resource_id FROM group_permissions p CROSS JOIN LATERAL \
+                 (SELECT ug.username FROM user_groups ug WHERE ug.group_name = p.group_name \
+                 AND ug.username{bytes} > {after_param} ORDER BY ug.username{bytes} LIMIT {limit_param}) m \
+                 WHERE p.resource_type = 'MODEL' AND p.resource_id IS NOT NULL AND {METHODS}{model_filter}"
+            ),
+        };
         let query =
             bind_models(sqlx::query(sqlx::AssertSqlSafe(sql))).bind(after.as_deref().unwrap_or("")).bind(*limit);
         for row in query.fetch_all(&mut *tx).await? {
@@ -151,6 +162,11 @@ pub async fn reach<'a>(
                 reach.by_model.entry((after.clone(), model)).or_default().push(row.try_get("username")?);
             }
         }
+    }
+    for names in reach.by_model.values_mut() {
+        // A user two groups grant it comes twice from PostgreSQL's reading.
+        names.sort_unstable();
+        names.dedup();
     }
     if with_total {
         // Per model, those its own grants name who do not reach every model anyway.
@@ -175,25 +191,35 @@ pub async fn reach<'a>(
     named.dedup();
     if !named.is_empty() {
         let listed = named.len() <= MAX_LISTED_USERS;
-        let [users, grant_users] = if listed {
-            [
-                format!(" WHERE u.username IN ({})", placeholders(1, named.len())),
-                format!(" AND ug.username IN ({})", placeholders(named.len() + 1, named.len())),
-            ]
-        } else {
-            [String::new(), String::new()]
+        let mut binds: Vec<&str> = Vec::new();
+        let (users, grant_users) = match listed {
+            true => {
+                let users = format!(" WHERE u.username IN ({})", placeholders(1, named.len()));
+                let grant_users = format!(" AND ug.username IN ({})", placeholders(named.len() + 1, named.len()));
+                binds.extend(named.iter().chain(&named));
+                (users, grant_users)
+            }
+            false => (String::new(), String::new()),
+        };
+        // Only the grants that can matter: for every model, or for one asked about
+        // (PostgreSQL would otherwise hash every permission of every group).
+        let relevant = match models.len() <= MAX_LISTED_MODELS {
+            true => {
+                let ids = placeholders(binds.len() + 1, models.len());
+                binds.extend(models.iter().map(String::as_str));
+                format!(" AND (p.resource_id IS NULL OR p.resource_id IN ({ids}))")
+            }
+            false => String::new(),
         };
         let sql = format!(
             "SELECT u.username, u.role, NULL AS group_name, NULL AS resource_id, NULL AS method FROM users u{users} \
              UNION ALL SELECT ug.username, NULL, p.group_name, p.resource_id, p.method FROM user_groups ug \
              JOIN group_permissions p ON p.group_name = ug.group_name \
-             WHERE p.resource_type = 'MODEL' AND {METHODS}{grant_users}"
+             WHERE p.resource_type = 'MODEL' AND {METHODS}{grant_users}{relevant}"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if listed {
-            for username in named.iter().chain(&named) {
-                query = query.bind(*username);
-            }
+        for value in binds {
+            query = query.bind(value);
         }
         let wanted: HashSet<&str> = named.iter().copied().collect();
         let mut roles = HashMap::new();
