@@ -95,16 +95,26 @@ impl DocumentLimits {
 /// queries over and over, and parsing is a good part of what a small query costs.
 /// Bounded in entries and in the size of the texts kept.
 #[derive(Default)]
-pub struct ParsedDocuments(Mutex<HashMap<String, ExecutableDocument>>);
+pub struct ParsedDocuments(Mutex<HashMap<String, ParsedDocument>>);
+
+/// A document that passed the checks, and whether it also passed GraphQL's validation.
+struct ParsedDocument {
+    document: ExecutableDocument,
+    validated: bool,
+}
 
 impl ParsedDocuments {
     const MAX_ENTRIES: usize = 512;
     const MAX_TEXT_BYTES: usize = 8 * 1024;
 
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, ParsedDocument>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Gives the request its parsed document if its text was seen and passed before;
     /// says whether it did.
     pub fn prepare(&self, request: &mut Request) -> bool {
-        let cached = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&request.query).cloned();
+        let cached = self.entries().get(&request.query).map(|entry| entry.document.clone());
         cached.map(|document| request.set_parsed_query(document)).is_some()
     }
 
@@ -115,11 +125,25 @@ impl ParsedDocuments {
         }
         if let Ok(document) = request.parsed_query() {
             let document = document.clone();
-            let mut documents = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            let mut documents = self.entries();
             if documents.len() >= Self::MAX_ENTRIES {
                 documents.clear();
             }
-            documents.insert(request.query.clone(), document);
+            documents.insert(request.query.clone(), ParsedDocument { document, validated: false });
+        }
+    }
+
+    /// Whether the document `text` passed GraphQL's validation before. Its rules look
+    /// at the document alone (variables are coerced when it runs), so it need not pass
+    /// them again.
+    pub fn validated(&self, text: &str) -> bool {
+        self.entries().get(text).is_some_and(|entry| entry.validated)
+    }
+
+    /// Notes that the document `text` passed GraphQL's validation.
+    pub fn mark_validated(&self, text: &str) {
+        if let Some(entry) = self.entries().get_mut(text) {
+            entry.validated = true;
         }
     }
 }

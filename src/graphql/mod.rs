@@ -86,9 +86,10 @@ impl QueryLimits {
     }
 }
 
-/// The schema serving `state` within `limits`.
-fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
+/// The schema serving `state` within `limits`, validating documents by `validation`.
+fn schema(state: Arc<AppState>, limits: &QueryLimits, validation: async_graphql::ValidationMode) -> AppSchema {
     let mut builder = schema_builder()
+        .validation_mode(validation)
         .data(state)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -104,6 +105,9 @@ fn schema(state: Arc<AppState>, limits: &QueryLimits) -> AppSchema {
 /// and the turns of the listings of every user.
 pub struct Api {
     schema: AppSchema,
+    /// The same schema checking only the limits (depth, complexity), for documents
+    /// that already passed the full validation once.
+    validated_schema: AppSchema,
     state: Arc<AppState>,
     document_limits: DocumentLimits,
     parsed_documents: ParsedDocuments,
@@ -117,7 +121,8 @@ pub struct Api {
 impl Api {
     pub fn new(state: Arc<AppState>, limits: &QueryLimits) -> Self {
         Api {
-            schema: schema(state.clone(), limits),
+            schema: schema(state.clone(), limits, async_graphql::ValidationMode::Strict),
+            validated_schema: schema(state.clone(), limits, async_graphql::ValidationMode::Fast),
             state,
             document_limits: limits.document,
             parsed_documents: ParsedDocuments::default(),
@@ -154,11 +159,23 @@ impl Api {
                     let key = budget::document_key(&request.query, operation_name.as_deref(), &request.variables);
                     reservation = Some(self.heavy_requests.reserve(key).await);
                 }
+                let schema = match self.parsed_documents.validated(&request.query) {
+                    true => &self.validated_schema,
+                    false => &self.schema,
+                };
                 if request.parsed_query().is_ok() {
                     text = Some(std::mem::take(&mut request.query));
                 }
                 let loaders = loaders::Loaders::new(&self.state.db);
-                self.schema.execute(request.data(context).data(loaders).data(parts.clone())).await
+                let response = schema.execute(request.data(context).data(loaders).data(parts.clone())).await;
+                // Errors outside any field with no data: it did not pass (or did not run).
+                let refused = response.data == Value::Null && response.errors.iter().any(|e| e.path.is_empty());
+                if let Some(text) = text.as_deref()
+                    && !refused
+                {
+                    self.parsed_documents.mark_validated(text);
+                }
+                response
             }
             Err(refused) => async_graphql::Response::from_errors(vec![refused]),
         };

@@ -139,3 +139,26 @@ async fn the_default_complexity_admits_the_full_listing_of_every_user() {
     let body = app.gql(Some(&admin), listing, json!({})).await;
     assert_eq!(code(&body), None, "{body}");
 }
+
+#[tokio::test]
+async fn a_document_validated_once_still_has_its_variables_checked_and_an_invalid_one_never_passes() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // Once it ran, the document is not validated again: its variables still are.
+    let query = "query Q($u: String!) { user(username: $u) { username } }";
+    let (status, body) = post_graphql_response(&app, &admin, query, json!({ "u": "admin" })).await;
+    assert_eq!((status, &body["data"]["user"]["username"]), (200, &json!("admin")), "{body}");
+    for variables in [json!({ "u": 7 }), json!({}), json!({ "u": null })] {
+        let (status, body) = post_graphql_response(&app, &admin, query, variables.clone()).await;
+        assert_eq!(status, 400, "{variables}: {body}");
+        assert_eq!(code(&body), Some("BAD_USER_INPUT"), "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+    }
+    // A document that fails validation fails it every time it is sent.
+    for _ in 0..3 {
+        let (status, body) = post_graphql_response(&app, &admin, "{ me { username nope } }", json!({})).await;
+        assert_eq!((status, code(&body)), (400, Some("BAD_USER_INPUT")), "{body}");
+        let (status, body) = post_graphql_response(&app, &admin, "{ user(username: 7) { username } }", json!({})).await;
+        assert_eq!((status, code(&body)), (400, Some("BAD_USER_INPUT")), "{body}");
+    }
+}
