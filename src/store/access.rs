@@ -138,12 +138,19 @@ pub async fn reach<'a>(
     };
     for (after, limit) in positions {
         let sql = match backend {
-            // A window per model over its granting groups' members after the position.
+            // SQLite has no LATERAL: per granting group, the username that ends its first
+            // members after the position (found by stepping the index), then the
+            // members up to it.
+            // (MATERIALIZED: flattened, the bound would be found again for every member.)
             Backend::Sqlite => format!(
-                "SELECT username, resource_id FROM (SELECT ug.username AS username, p.resource_id AS resource_id, \
-                 ROW_NUMBER() OVER (PARTITION BY p.resource_id ORDER BY ug.username) AS n {own_grants} \
-                 AND ug.username > {after_param} GROUP BY p.resource_id, ug.username) ranked \
-                 WHERE n <= {limit_param}"
+                "WITH b AS MATERIALIZED (SELECT p.group_name AS group_name, p.resource_id AS resource_id, \
+                 (SELECT m.username FROM user_groups m WHERE m.group_name = p.group_name AND m.username > {after_param} \
+                 ORDER BY m.username LIMIT 1 OFFSET {limit_param} - 1) AS last \
+                 FROM group_permissions p WHERE p.resource_type = 'MODEL' AND p.resource_id IS NOT NULL \
+                 AND {METHODS}{model_filter}) \
+                 SELECT ug.username AS username, b.resource_id AS resource_id FROM b \
+                 JOIN user_groups ug ON ug.group_name = b.group_name \
+                 WHERE ug.username > {after_param} AND (b.last IS NULL OR ug.username <= b.last)"
             ),
             // The first members of each granting group, from the index in byte order; a
             // model has few such groups, and its first users are among their first.
