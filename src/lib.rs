@@ -33,7 +33,21 @@ pub mod error;
 /// Handing freed memory back to the system.
 pub mod memory;
 
-/// The schema's SDL, as `mlte-graphql print-schema` prints it.
+/// The schema's SDL, as `mlte-graphql print-schema` prints it: each argument of a
+/// field with a described argument on its own line. (async-graphql 7 breaks the line
+/// only before an argument with a description and writes the others after the
+/// previous one's comma: `query: String,\t\trole: Role,`.)
 pub fn schema_sdl() -> String {
-    graphql::schema_builder().finish().sdl()
+    graphql::schema_builder().finish().sdl().replace("(\t\t", "(\n\t\t").replace(",\t\t", ",\n\t\t")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_argument_of_a_described_argument_list_starts_its_own_line() {
+        let sdl = super::schema_sdl();
+        assert!(!sdl.contains(",\t\t") && !sdl.contains("(\t\t"), "{sdl}");
+        assert!(sdl.contains("\t\trole: Role,\n\t\tdisabled: Boolean,\n"), "{sdl}");
+        assert!(sdl.contains("\tauditLog(\n\t\tactor: String,\n\t\ttargetType: ResourceType,\n"), "{sdl}");
+    }
 }
