@@ -26,28 +26,33 @@ pub struct DocumentLimits {
 impl DocumentLimits {
     /// Checks the request; its document only when `parsed` has not seen it pass
     /// before (then remembers it). A document that does not parse passes here: the
-    /// execution reports it.
-    pub fn check(&self, request: &mut Request, parsed: &ParsedDocuments) -> ServerResult<()> {
+    /// execution reports it. Says whether the document also passed GraphQL's
+    /// validation before ([`ParsedDocuments::mark_validated`]).
+    pub fn check(&self, request: &mut Request, parsed: &ParsedDocuments) -> ServerResult<bool> {
         if request.variables.iter().any(|(_, value)| has_control_char(value)) {
             return Err(refuse("variables must not contain control characters"));
         }
-        if !parsed.prepare(request) {
-            match request.parsed_query() {
-                Ok(document) => self.check_document(document)?,
-                Err(_) => return Ok(()),
+        let validated = match parsed.prepare(request) {
+            Some(validated) => validated,
+            None => {
+                match request.parsed_query() {
+                    Ok(document) => self.check_document(document)?,
+                    Err(_) => return Ok(false),
+                }
+                parsed.remember(request);
+                false
             }
-            parsed.remember(request);
-        }
+        };
         // What depends on the variables: checked on every request.
         let Request { variables, operation_name, .. } = &*request;
         let (variables, name) = (variables.clone(), operation_name.clone());
-        let Ok(document) = request.parsed_query() else { return Ok(()) };
-        let Some(operation) = operation::selected(document, name.as_deref()) else { return Ok(()) };
+        let Ok(document) = request.parsed_query() else { return Ok(validated) };
+        let Some(operation) = operation::selected(document, name.as_deref()) else { return Ok(validated) };
         operation::check_variables(operation, &variables).map_err(refuse)?;
         if operation::root_selections(document, operation, &variables, "users") > 1 {
             return Err(refuse("an operation may list every user (users) at most once"));
         }
-        Ok(())
+        Ok(validated)
     }
 
     fn check_document(&self, document: &ExecutableDocument) -> ServerResult<()> {
@@ -111,11 +116,13 @@ impl ParsedDocuments {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Gives the request its parsed document if its text was seen and passed before;
-    /// says whether it did.
-    pub fn prepare(&self, request: &mut Request) -> bool {
-        let cached = self.entries().get(&request.query).map(|entry| entry.document.clone());
-        cached.map(|document| request.set_parsed_query(document)).is_some()
+    /// Gives the request its parsed document if its text was seen and passed the
+    /// checks before; then says whether it passed GraphQL's validation too.
+    fn prepare(&self, request: &mut Request) -> Option<bool> {
+        let (document, validated) =
+            self.entries().get(&request.query).map(|entry| (entry.document.clone(), entry.validated))?;
+        request.set_parsed_query(document);
+        Some(validated)
     }
 
     /// Keeps the request's parsed document, which passed the checks.
@@ -133,14 +140,9 @@ impl ParsedDocuments {
         }
     }
 
-    /// Whether the document `text` passed GraphQL's validation before. Its rules look
-    /// at the document alone (variables are coerced when it runs), so it need not pass
+    /// Notes that the document `text` passed GraphQL's validation. Its rules look at
+    /// the document alone (variables are coerced when it runs), so it need not pass
     /// them again.
-    pub fn validated(&self, text: &str) -> bool {
-        self.entries().get(text).is_some_and(|entry| entry.validated)
-    }
-
-    /// Notes that the document `text` passed GraphQL's validation.
     pub fn mark_validated(&self, text: &str) {
         if let Some(entry) = self.entries().get_mut(text) {
             entry.validated = true;

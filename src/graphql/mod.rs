@@ -154,15 +154,12 @@ impl Api {
         let operation_name = request.operation_name.clone();
         let parts = Arc::new(answer::AnswerParts::new(self.max_response_bytes));
         let mut response = match checked {
-            Ok(()) => {
+            Ok(validated) => {
                 if lists_every_user(&mut request) {
                     let key = budget::document_key(&request.query, operation_name.as_deref(), &request.variables);
                     reservation = Some(self.heavy_requests.reserve(key).await);
                 }
-                let schema = match self.parsed_documents.validated(&request.query) {
-                    true => &self.validated_schema,
-                    false => &self.schema,
-                };
+                let schema = if validated { &self.validated_schema } else { &self.schema };
                 if request.parsed_query().is_ok() {
                     text = Some(std::mem::take(&mut request.query));
                 }
@@ -171,6 +168,7 @@ impl Api {
                 // Errors outside any field with no data: it did not pass (or did not run).
                 let refused = response.data == Value::Null && response.errors.iter().any(|e| e.path.is_empty());
                 if let Some(text) = text.as_deref()
+                    && !validated
                     && !refused
                 {
                     self.parsed_documents.mark_validated(text);

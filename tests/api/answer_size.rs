@@ -6,20 +6,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, code};
 
-/// POSTs `query` accepting `accept`; the status and the JSON body.
-async fn post(app: &TestApp, token: &str, query: &str, accept: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .header("accept", accept)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 /// Inserts `n` users (`bulk-0000`…) in one statement: a listing longer than a chunk
 /// without `n` Argon2 hashes. They cannot log in, which the listing does not need.
 async fn insert_users(app: &TestApp, n: usize) {
@@ -41,7 +27,7 @@ async fn an_answer_past_the_bound_is_response_too_large_with_no_data_and_smaller
     // ~100 × 60 bytes: past 4 KiB.
     let big = "{ users { username email } }";
     for (accept, status) in [("application/graphql-response+json", 400), ("application/json", 200)] {
-        let (got, body) = post(&app, &admin, big, accept).await;
+        let (got, body) = app.post_accepting(Some(&admin), accept, json!({ "query": big })).await;
         assert_eq!(got, status, "{accept}: {body}");
         assert_eq!(code(&body), Some("RESPONSE_TOO_LARGE"), "{body}");
         assert!(body.get("data").is_none(), "a request error has no data: {body}");
@@ -51,10 +37,14 @@ async fn an_answer_past_the_bound_is_response_too_large_with_no_data_and_smaller
     let aliases: String = (0..15).map(|i| format!("a{i}: me {{ username email fullName role disabled }} ")).collect();
     let tiny = TestApp::spawn_with(|config| config.max_response_bytes = 1_000).await;
     let tiny_admin = tiny.admin().await;
-    let (_, body) = post(&tiny, &tiny_admin, &format!("{{ {aliases} }}"), "application/json").await;
+    let (_, body) = tiny
+        .post_accepting(Some(&tiny_admin), "application/json", json!({ "query": format!("{{ {aliases} }}") }))
+        .await;
     assert_eq!(code(&body), Some("RESPONSE_TOO_LARGE"), "{body}");
     // Under the bound, the same server answers.
-    let (status, body) = post(&app, &admin, "{ me { username } }", "application/graphql-response+json").await;
+    let (status, body) = app
+        .post_accepting(Some(&admin), "application/graphql-response+json", json!({ "query": "{ me { username } }" }))
+        .await;
     assert_eq!((status, &body["data"]["me"]["username"]), (200, &json!("admin")), "{body}");
 }
 

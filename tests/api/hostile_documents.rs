@@ -56,16 +56,8 @@ async fn an_aliased_non_null_failure_nulls_the_whole_answer() {
 
 /// POSTs a request accepting the GraphQL response format; its status and body.
 async fn post_graphql_response(app: &TestApp, token: &str, query: &str, variables: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .header("accept", "application/graphql-response+json")
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    let body = json!({ "query": query, "variables": variables });
+    app.post_accepting(Some(token), "application/graphql-response+json", body).await
 }
 
 #[tokio::test]

@@ -233,3 +233,48 @@ async fn access_agrees_with_allowed_asked_as_each_user_for_random_groups() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_page_and_its_total_come_from_one_snapshot_while_memberships_change() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    create_model(&app, &admin, "m").await;
+    let users: Vec<String> = (0..8).map(|i| format!("r{i}")).collect();
+    for user in &users {
+        app.regular_user(user).await;
+    }
+    const REMOVE: &str =
+        "mutation($u: String!, $g: [String!]!) { removeUserFromGroups(username: $u, groups: $g) { username } }";
+    // Memberships come and go while pages are read, all at once.
+    let mut writes = Vec::new();
+    for round in 0..3 {
+        for user in &users {
+            let mutation = if round % 2 == 0 { ADD } else { REMOVE };
+            writes.push(app.spawn_gql(Some(&admin), mutation, json!({ "u": user, "g": ["read-model-m"] }), 0));
+        }
+    }
+    let query = "{ model(id: \"m\") { access(first: 1000) { totalCount nodes { username } } } }";
+    let reads: Vec<_> = (0..24).map(|_| app.spawn_gql(Some(&admin), query, json!({}), 0)).collect();
+    for read in reads {
+        let body = read.await.unwrap();
+        assert_eq!(code(&body), None, "{body}");
+        let access = &body["data"]["model"]["access"];
+        let listed = access["nodes"].as_array().unwrap().len() as i64;
+        assert_eq!(access["totalCount"].as_i64(), Some(listed), "the page and its total disagree: {body}");
+        assert_eq!(access["nodes"][0]["username"], "admin", "{body}");
+    }
+    for write in writes {
+        assert_eq!(code(&write.await.unwrap()), None);
+    }
+    // Once the writes are done, the review agrees with each user's own groups,
+    // whichever order the additions and removals ran in.
+    let (listed, total) = review(&app, &admin, "m", 3).await;
+    assert_eq!(total as usize, listed.len());
+    for user in &users {
+        let body = app
+            .gql(Some(&admin), "query($u: String!) { user(username: $u) { groups { name } } }", json!({ "u": user }))
+            .await;
+        let member = crate::helpers::names(&body["data"]["user"]["groups"]).contains(&"read-model-m".to_owned());
+        assert_eq!(listed.iter().any(|r| &r.0 == user), member, "{user}: {listed:?}");
+    }
+}

@@ -15,16 +15,6 @@ fn persisted(hash: &str) -> Value {
     json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
 }
 
-/// POSTs `body` with `token`, accepting `accept`; status and body.
-async fn post(app: &TestApp, token: Option<&str>, accept: &str, body: Value) -> (u16, Value) {
-    let mut request = app.client.post(app.url("/graphql")).header("accept", accept).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 /// GETs the query stored under `query`'s hash, by the hash alone.
 async fn get_by_hash(app: &TestApp, token: &str, query: &str) -> reqwest::Response {
     let extensions = serde_json::to_string(&persisted(&hash(query))).unwrap();
@@ -42,15 +32,15 @@ async fn an_unknown_hash_asks_for_the_query_then_the_hash_alone_runs_it() {
     let query = "query Me { me { username } }";
     let only_hash = json!({ "extensions": persisted(&hash(query)) });
     for (accept, status) in [(JSON, 200), (GRAPHQL_RESPONSE, 400)] {
-        let (got, body) = post(&app, Some(&admin), accept, only_hash.clone()).await;
+        let (got, body) = app.post_accepting(Some(&admin), accept, only_hash.clone()).await;
         assert_eq!((got, code(&body)), (status, Some("PERSISTED_QUERY_NOT_FOUND")), "{body}");
         assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
         assert!(body.get("data").is_none(), "{body}");
     }
     let (status, body) =
-        post(&app, Some(&admin), JSON, json!({ "query": query, "extensions": persisted(&hash(query)) })).await;
+        app.post_accepting(Some(&admin), JSON, json!({ "query": query, "extensions": persisted(&hash(query)) })).await;
     assert_eq!((status, &body["data"]["me"]["username"]), (200, &json!("admin")), "{body}");
-    let (status, body) = post(&app, Some(&admin), JSON, only_hash).await;
+    let (status, body) = app.post_accepting(Some(&admin), JSON, only_hash).await;
     assert_eq!((status, &body["data"]["me"]["username"]), (200, &json!("admin")), "{body}");
     // Over GET too.
     let response = get_by_hash(&app, &admin, query).await;
@@ -64,14 +54,15 @@ async fn a_query_that_does_not_match_its_hash_or_another_version_is_refused_and_
     let admin = app.admin().await;
     let query = "{ me { username } }";
     let wrong = hash("{ me { role } }");
-    let (status, body) =
-        post(&app, Some(&admin), GRAPHQL_RESPONSE, json!({ "query": query, "extensions": persisted(&wrong) })).await;
+    let (status, body) = app
+        .post_accepting(Some(&admin), GRAPHQL_RESPONSE, json!({ "query": query, "extensions": persisted(&wrong) }))
+        .await;
     assert_eq!((status, code(&body)), (400, Some("BAD_USER_INPUT")), "{body}");
     let version_2 = json!({ "persistedQuery": { "version": 2, "sha256Hash": hash(query) } });
     let (status, body) =
-        post(&app, Some(&admin), GRAPHQL_RESPONSE, json!({ "query": query, "extensions": version_2 })).await;
+        app.post_accepting(Some(&admin), GRAPHQL_RESPONSE, json!({ "query": query, "extensions": version_2 })).await;
     assert_eq!((status, code(&body)), (400, Some("BAD_USER_INPUT")), "{body}");
-    let (_, body) = post(&app, Some(&admin), JSON, json!({ "extensions": persisted(&wrong) })).await;
+    let (_, body) = app.post_accepting(Some(&admin), JSON, json!({ "extensions": persisted(&wrong) })).await;
     assert_eq!(code(&body), Some("PERSISTED_QUERY_NOT_FOUND"), "nothing kept under the wrong hash: {body}");
 }
 
@@ -83,18 +74,19 @@ async fn a_stored_query_passes_every_check_on_every_use() {
     // its execution does), and refused again when only its hash is sent.
     let listings = "{ a: users { username } b: users { username } }";
     let register = json!({ "query": listings, "extensions": persisted(&hash(listings)) });
-    assert_eq!(code(&post(&app, Some(&admin), JSON, register).await.1), Some("BAD_USER_INPUT"));
-    let (_, body) = post(&app, Some(&admin), JSON, json!({ "extensions": persisted(&hash(listings)) })).await;
+    assert_eq!(code(&app.post_accepting(Some(&admin), JSON, register).await.1), Some("BAD_USER_INPUT"));
+    let (_, body) = app.post_accepting(Some(&admin), JSON, json!({ "extensions": persisted(&hash(listings)) })).await;
     assert_eq!(code(&body), Some("BAD_USER_INPUT"), "{body}");
     // A stored query needs a token like any other.
     let me = "{ me { username } }";
-    post(&app, Some(&admin), JSON, json!({ "query": me, "extensions": persisted(&hash(me)) })).await;
-    let (_, body) = post(&app, None, JSON, json!({ "extensions": persisted(&hash(me)) })).await;
+    app.post_accepting(Some(&admin), JSON, json!({ "query": me, "extensions": persisted(&hash(me)) })).await;
+    let (_, body) = app.post_accepting(None, JSON, json!({ "extensions": persisted(&hash(me)) })).await;
     assert_eq!(code(&body), Some("UNAUTHENTICATED"), "{body}");
     // A stored mutation over GET is refused as any mutation over GET.
     let mutation = "mutation { createModel(id: \"m\") { id } }";
-    let (status, _) =
-        post(&app, Some(&admin), JSON, json!({ "query": mutation, "extensions": persisted(&hash(mutation)) })).await;
+    let (status, _) = app
+        .post_accepting(Some(&admin), JSON, json!({ "query": mutation, "extensions": persisted(&hash(mutation)) }))
+        .await;
     assert_eq!(status, 200);
     let response = get_by_hash(&app, &admin, mutation).await;
     assert_eq!(response.status(), 405);

@@ -170,6 +170,17 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// POSTs `body` (a GraphQL request object) accepting `accept`, with `token` if any;
+    /// the status and the JSON body, whatever the status.
+    pub async fn post_accepting(&self, token: Option<&str>, accept: &str, body: Value) -> (u16, Value) {
+        let mut request = self.client.post(self.url("/graphql")).header("accept", accept).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        (response.status().as_u16(), response.json().await.expect("JSON body"))
+    }
+
     /// POSTs a GraphQL request and returns the whole JSON body (status must be 200).
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut request =
