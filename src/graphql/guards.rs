@@ -21,6 +21,7 @@ use crate::domain::{Method, Permission, ResourceType};
 use crate::error::{AppError, AppResult};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{data, state};
+use crate::state::AppState;
 
 /// What the HTTP layer hands each request: its bearer token, client address and id,
 /// and a slot for the caller.
@@ -43,6 +44,15 @@ impl RequestContext {
     pub fn request_id(&self) -> &str {
         &self.request_id
     }
+
+    /// The caller, authenticated on first use.
+    pub async fn caller(&self, state: &AppState) -> &AppResult<Caller> {
+        self.caller.get_or_init(|| self.authenticate(state)).await
+    }
+
+    async fn authenticate(&self, state: &AppState) -> AppResult<Caller> {
+        auth::authenticate(&state.db, &state.keys, &state.groups_cache, self.bearer.as_deref()).await
+    }
 }
 
 /// The authenticated caller of this request, loaded on first use.
@@ -53,8 +63,7 @@ pub async fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
     let result = request
         .caller
         .get_or_init(|| async {
-            let caller =
-                auth::authenticate(&state.db, &state.keys, &state.groups_cache, request.bearer.as_deref()).await?;
+            let caller = request.authenticate(state).await?;
             // The caller's groups and models then cost no second read.
             loaders.feed_user(caller.user.clone()).await;
             Ok(caller)

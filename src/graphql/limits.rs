@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationType, Selection, SelectionSet};
 use async_graphql::{Name, Request, ServerError, ServerResult, Value};
 
+use super::allowed_only::AllowedOnly;
 use super::operation;
 use crate::error::AppError;
 
@@ -27,17 +28,20 @@ impl DocumentLimits {
     /// Checks the request; its document only when `parsed` has not seen it pass
     /// before (then remembers it). A document that does not parse passes here: the
     /// execution reports it. Says whether the document also passed GraphQL's
-    /// validation before ([`ParsedDocuments::mark_validated`]).
-    pub fn check(&self, request: &mut Request, parsed: &ParsedDocuments) -> ServerResult<bool> {
+    /// validation before ([`ParsedDocuments::mark_validated`]), or, with `plans`, gives
+    /// the plan of a validated document that asks only `allowed` (then the request
+    /// holds no parsed document).
+    pub fn check(&self, request: &mut Request, parsed: &ParsedDocuments, plans: bool) -> ServerResult<Checked> {
         if request.variables.iter().any(|(_, value)| has_control_char(value)) {
             return Err(refuse("variables must not contain control characters"));
         }
-        let validated = match parsed.prepare(request) {
-            Some(validated) => validated,
+        let validated = match parsed.prepare(request, plans) {
+            Some(Prepared::AllowedOnly(plan)) => return Ok(Checked::AllowedOnly(plan)),
+            Some(Prepared::Document { validated }) => validated,
             None => {
                 match request.parsed_query() {
                     Ok(document) => self.check_document(document)?,
-                    Err(_) => return Ok(false),
+                    Err(_) => return Ok(Checked::Run { validated: false }),
                 }
                 parsed.remember(request);
                 false
@@ -46,13 +50,14 @@ impl DocumentLimits {
         // What depends on the variables: checked on every request.
         let Request { variables, operation_name, .. } = &*request;
         let (variables, name) = (variables.clone(), operation_name.clone());
-        let Ok(document) = request.parsed_query() else { return Ok(validated) };
-        let Some(operation) = operation::selected(document, name.as_deref()) else { return Ok(validated) };
+        let run = Checked::Run { validated };
+        let Ok(document) = request.parsed_query() else { return Ok(run) };
+        let Some(operation) = operation::selected(document, name.as_deref()) else { return Ok(run) };
         operation::check_variables(operation, &variables).map_err(refuse)?;
         if operation::root_selections(document, operation, &variables, "users") > 1 {
             return Err(refuse("an operation may list every user (users) at most once"));
         }
-        Ok(validated)
+        Ok(run)
     }
 
     fn check_document(&self, document: &ExecutableDocument) -> ServerResult<()> {
@@ -106,6 +111,21 @@ pub struct ParsedDocuments(Mutex<HashMap<String, ParsedDocument>>);
 struct ParsedDocument {
     document: ExecutableDocument,
     validated: bool,
+    /// Once validated, if it asks only `allowed`.
+    allowed_only: Option<Arc<AllowedOnly>>,
+}
+
+/// What the checks found a request to be.
+pub enum Checked {
+    /// For the executor; its document passed GraphQL's validation before, or not.
+    Run { validated: bool },
+    /// A validated document asking only `allowed`.
+    AllowedOnly(Arc<AllowedOnly>),
+}
+
+enum Prepared {
+    Document { validated: bool },
+    AllowedOnly(Arc<AllowedOnly>),
 }
 
 impl ParsedDocuments {
@@ -117,12 +137,19 @@ impl ParsedDocuments {
     }
 
     /// Gives the request its parsed document if its text was seen and passed the
-    /// checks before; then says whether it passed GraphQL's validation too.
-    fn prepare(&self, request: &mut Request) -> Option<bool> {
-        let (document, validated) =
-            self.entries().get(&request.query).map(|entry| (entry.document.clone(), entry.validated))?;
-        request.set_parsed_query(document);
-        Some(validated)
+    /// checks before; then says whether it passed GraphQL's validation too. With
+    /// `plans`, a document's plan instead, if it has one.
+    fn prepare(&self, request: &mut Request, plans: bool) -> Option<Prepared> {
+        let document = {
+            let entries = self.entries();
+            let entry = entries.get(&request.query)?;
+            if plans && let Some(plan) = &entry.allowed_only {
+                return Some(Prepared::AllowedOnly(plan.clone()));
+            }
+            (entry.document.clone(), entry.validated)
+        };
+        request.set_parsed_query(document.0);
+        Some(Prepared::Document { validated: document.1 })
     }
 
     /// Keeps the request's parsed document, which passed the checks.
@@ -136,16 +163,17 @@ impl ParsedDocuments {
             if documents.len() >= Self::MAX_ENTRIES {
                 documents.clear();
             }
-            documents.insert(request.query.clone(), ParsedDocument { document, validated: false });
+            documents.insert(request.query.clone(), ParsedDocument { document, validated: false, allowed_only: None });
         }
     }
 
     /// Notes that the document `text` passed GraphQL's validation. Its rules look at
     /// the document alone (variables are coerced when it runs), so it need not pass
-    /// them again.
+    /// them again. Its plan is made then.
     pub fn mark_validated(&self, text: &str) {
         if let Some(entry) = self.entries().get_mut(text) {
             entry.validated = true;
+            entry.allowed_only = AllowedOnly::of(&entry.document).map(Arc::new);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! authorize them, and the per-request loaders.
 
 pub mod access;
+mod allowed_only;
 pub mod answer;
 pub mod audit;
 mod budget;
@@ -27,7 +28,8 @@ use crate::config::Config;
 use crate::error::{AppError, AppResult, assign_codes};
 use crate::state::AppState;
 use crate::store::Db;
-use limits::{DocumentLimits, ParsedDocuments};
+use allowed_only::AllowedOnly;
+use limits::{Checked, DocumentLimits, ParsedDocuments};
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
@@ -142,7 +144,16 @@ impl Api {
         render: impl FnOnce(Answer) -> R,
     ) -> R {
         let request_id = context.request_id().to_owned();
-        let checked = self.document_limits.check(&mut request, &self.parsed_documents);
+        let mut checked = self.document_limits.check(&mut request, &self.parsed_documents, true);
+        if let Ok(Checked::AllowedOnly(plan)) = &checked {
+            if let Some(answer) = self.answer_allowed_only(plan, &request, &context).await {
+                let operation = request.operation_name.as_deref().or(plan.operation());
+                self.state.metrics.graphql_request(operation, &answer.outcome);
+                return render(answer);
+            }
+            // Its error comes from the executor.
+            checked = self.document_limits.check(&mut request, &self.parsed_documents, false);
+        }
         let operation = operation_name(&mut request);
         // A listing of every user builds an answer of megabytes: its part of the budget
         // is held from execution until the answer is serialized and freed, so that a
@@ -154,7 +165,8 @@ impl Api {
         let operation_name = request.operation_name.clone();
         let parts = Arc::new(answer::AnswerParts::new(self.max_response_bytes));
         let mut response = match checked {
-            Ok(validated) => {
+            Ok(Checked::AllowedOnly(_)) => unreachable!("checked again without plans"),
+            Ok(Checked::Run { validated }) => {
                 if lists_every_user(&mut request) {
                     let key = budget::document_key(&request.query, operation_name.as_deref(), &request.variables);
                     reservation = Some(self.heavy_requests.reserve(key).await);
@@ -200,6 +212,22 @@ impl Api {
         let rendered = render(answer);
         drop(reservation);
         rendered
+    }
+
+    /// The answer of a document asking only `allowed`, from its plan: the caller's
+    /// check against each permission asked. None when the executor must answer.
+    async fn answer_allowed_only(
+        &self,
+        plan: &AllowedOnly,
+        request: &async_graphql::Request,
+        context: &guards::RequestContext,
+    ) -> Option<Answer> {
+        let checks = plan.checks(request.operation_name.as_deref(), &request.variables)?;
+        let caller = context.caller(&self.state).await.as_ref().ok()?;
+        let answers = checks.iter().map(|check| Value::Boolean(caller.may(check))).collect();
+        let data = Value::Object([(async_graphql::Name::new("allowed"), Value::List(answers))].into_iter().collect());
+        let parts = answer::AnswerParts::new(self.max_response_bytes);
+        Some(Answer::of(async_graphql::Response::new(data), &parts, context.request_id()))
     }
 }
 

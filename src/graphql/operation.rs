@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use async_graphql::parser::types::{
     BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet, Type, TypeKind,
-    TypeSystemDefinition,
+    TypeSystemDefinition, VariableDefinition,
 };
 use async_graphql::{Name, Value, Variables};
 
@@ -59,14 +59,14 @@ static INPUT_TYPES: LazyLock<InputTypes> = LazyLock::new(|| {
 /// Whether every variable of `operation` can be coerced to its type, from the value
 /// given or its default; the first that cannot, said as a message.
 pub fn check_variables(operation: &OperationDefinition, variables: &Variables) -> Result<(), String> {
-    for definition in &operation.variable_definitions {
-        let definition = &definition.node;
-        let name = &definition.name.node;
-        let value = variables.get(name).or(definition.default_value.as_ref().map(|d| &d.node));
-        coerce(&INPUT_TYPES, &definition.var_type.node, value)
-            .map_err(|problem| format!("variable ${name}: {problem}"))?;
-    }
-    Ok(())
+    operation.variable_definitions.iter().try_for_each(|definition| check_variable(&definition.node, variables))
+}
+
+/// Whether the variable `definition` declares can be coerced to its type.
+pub fn check_variable(definition: &VariableDefinition, variables: &Variables) -> Result<(), String> {
+    let name = &definition.name.node;
+    let value = variables.get(name).or(definition.default_value.as_ref().map(|d| &d.node));
+    coerce(&INPUT_TYPES, &definition.var_type.node, value).map_err(|problem| format!("variable ${name}: {problem}"))
 }
 
 fn coerce(types: &InputTypes, ty: &Type, value: Option<&Value>) -> Result<(), String> {

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, MaybeUndefined, Object};
 
+use super::allowed_only::MAX_CHECKS;
 use super::answer::Listing;
 use super::guards::{RequestContext, Requires, RequiresAdmin, caller};
 use super::loaders::Loaders;
@@ -79,6 +80,8 @@ impl UserQuery {
 
     /// For each check, whether the caller passes it (RULES 10); at most 100.
     async fn allowed(&self, ctx: &Context<'_>, checks: Vec<PermissionInput>) -> AppResult<Vec<bool>> {
+        // A document asking only this is usually answered by its plan
+        // (`allowed_only`), with the same answers.
         if checks.len() > MAX_CHECKS {
             return Err(AppError::bad_input(format!("at most {MAX_CHECKS} checks")));
         }
@@ -111,9 +114,6 @@ impl UserQuery {
         Ok(Listing(rows.into_iter().map(User::from).collect()))
     }
 }
-
-/// The most checks one `allowed` answers.
-const MAX_CHECKS: usize = 100;
 
 #[derive(Default)]
 pub struct UserMutation;

@@ -181,6 +181,17 @@ impl TestApp {
         (response.status().as_u16(), response.json().await.expect("JSON body"))
     }
 
+    /// POSTs `body` (a GraphQL request object) with `token` if any; the status and the
+    /// body's bytes as they came.
+    pub async fn post_for_bytes(&self, token: Option<&str>, body: &Value) -> (u16, String) {
+        let mut request = self.client.post(self.url("/graphql")).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        (response.status().as_u16(), response.text().await.expect("a body"))
+    }
+
     /// POSTs a GraphQL request and returns the whole JSON body (status must be 200).
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut request =
