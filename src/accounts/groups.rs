@@ -19,7 +19,8 @@ pub async fn create(tx: &mut WriteTx, actor: Actor<'_>, group: &GroupRow) -> App
     acting.require(&permission(&group.name, Method::Post))?;
     group_rows::create(tx, group).await?;
     let fields = if group.permissions.is_empty() { Vec::new() } else { vec!["permissions"] };
-    acting.record(tx, ResourceType::Group, &group.name, fields).await
+    acting.record(tx, ResourceType::Group, &group.name, fields);
+    Ok(())
 }
 
 /// Replaces a group's permissions.
@@ -33,7 +34,8 @@ pub async fn edit(tx: &mut WriteTx, actor: Actor<'_>, group: &GroupRow) -> AppRe
         group_rows::set_permissions(tx, group).await?;
         vec!["permissions"]
     };
-    acting.record(tx, ResourceType::Group, &group.name, fields).await
+    acting.record(tx, ResourceType::Group, &group.name, fields);
+    Ok(())
 }
 
 /// Deletes a group and removes it from every user; returns it as it was.
@@ -42,7 +44,7 @@ pub async fn delete(tx: &mut WriteTx, actor: Actor<'_>, name: &str) -> AppResult
     acting.require(&permission(name, Method::Delete))?;
     let group = group_rows::find_for_update(tx, name).await?.ok_or_else(|| not_found(name))?;
     group_rows::delete(tx, name).await?;
-    acting.record(tx, ResourceType::Group, name, Vec::new()).await?;
+    acting.record(tx, ResourceType::Group, name, Vec::new());
     Ok(group)
 }
 

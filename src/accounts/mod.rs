@@ -18,7 +18,7 @@ pub mod users;
 use crate::auth::{Caller, policy};
 use crate::domain::{Permission, ResourceType, Role};
 use crate::error::{AppError, AppResult};
-use crate::store::audit::{self, NewEvent};
+use crate::store::audit::NewEvent;
 use crate::store::{WriteTx, users as user_rows};
 
 /// Who makes a change, and as what: the mutation or operator command, as the audit
@@ -107,16 +107,10 @@ impl Acting<'_> {
         self.actor.as_caller().map(Caller::username)
     }
 
-    /// Writes the change's event (RULES §9): call it last, once the change is made.
-    async fn record(
-        &self,
-        tx: &mut WriteTx,
-        target_type: ResourceType,
-        target_id: &str,
-        fields: Vec<&str>,
-    ) -> AppResult<()> {
+    /// Records the change's event (RULES §9), written at the commit.
+    fn record(&self, tx: &mut WriteTx, target_type: ResourceType, target_id: &str, fields: Vec<&str>) {
         if cfg!(feature = "bench-without-audit") {
-            return Ok(());
+            return;
         }
         let request_id = match self.actor.who {
             Who::Caller { request_id, .. } => Some(request_id),
@@ -124,7 +118,7 @@ impl Acting<'_> {
         };
         let event =
             NewEvent { actor: self.username(), action: self.actor.action, target_type, target_id, fields, request_id };
-        audit::insert(tx, &event).await
+        tx.record(&event);
     }
 
     /// FORBIDDEN unless the actor, as it stands now, passes the check of RULES §3 for

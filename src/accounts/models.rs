@@ -27,7 +27,8 @@ pub async fn create(tx: &mut WriteTx, actor: Actor<'_>, id: &str) -> AppResult<(
     if let (false, Some(username)) = (acting.is_admin(), acting.username()) {
         group_rows::add_member(tx, username, &own).await?;
     }
-    acting.record(tx, ResourceType::Model, id, Vec::new()).await
+    acting.record(tx, ResourceType::Model, id, Vec::new());
+    Ok(())
 }
 
 /// Removes the model, its two groups and every membership in them.
@@ -39,7 +40,8 @@ pub async fn delete(tx: &mut WriteTx, actor: Actor<'_>, id: &str) -> AppResult<(
     }
     group_rows::delete_owned(tx, ResourceType::Model, id).await?;
     model_rows::delete(tx, id).await?;
-    acting.record(tx, ResourceType::Model, id, Vec::new()).await
+    acting.record(tx, ResourceType::Model, id, Vec::new());
+    Ok(())
 }
 
 pub fn not_found(id: &str) -> AppError {

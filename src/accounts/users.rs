@@ -77,7 +77,8 @@ pub async fn create(tx: &mut WriteTx, actor: Actor<'_>, user: &NewUser) -> AppRe
     if user.row.role == Role::Regular {
         join_own_groups(tx, &user.row.username).await?;
     }
-    acting.record(tx, ResourceType::User, &user.row.username, user.fields()).await
+    acting.record(tx, ResourceType::User, &user.row.username, user.fields());
+    Ok(())
 }
 
 /// A new password for `editUser`: hashed before the transaction, with the stored hash
@@ -233,7 +234,7 @@ pub async fn edit(tx: &mut WriteTx, actor: Actor<'_>, change: &UserChange) -> Ap
         ("groups", changes_groups),
     ];
     let fields = changed.into_iter().filter(|(_, changed)| *changed).map(|(name, _)| name).collect();
-    acting.record(tx, ResourceType::User, target, fields).await?;
+    acting.record(tx, ResourceType::User, target, fields);
     Ok(after)
 }
 
@@ -262,7 +263,7 @@ pub async fn change_memberships(
         group_rows::remove_member(tx, username, &changing).await?;
     }
     let fields = if changing.is_empty() { Vec::new() } else { vec!["groups"] };
-    acting.record(tx, ResourceType::User, username, fields).await?;
+    acting.record(tx, ResourceType::User, username, fields);
     Ok(user)
 }
 
@@ -282,7 +283,7 @@ pub async fn delete(tx: &mut WriteTx, actor: Actor<'_>, username: &str) -> AppRe
     let groups = user_rows::find_with_groups(tx, username).await?.map(|a| a.groups.to_vec()).unwrap_or_default();
     group_rows::delete_owned(tx, ResourceType::User, username).await?;
     user_rows::delete(tx, username).await?;
-    acting.record(tx, ResourceType::User, username, Vec::new()).await?;
+    acting.record(tx, ResourceType::User, username, Vec::new());
     Ok((row, groups))
 }
 

@@ -20,7 +20,7 @@ use crate::config::{Config, Secret};
 use crate::domain::ResourceType;
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
-use crate::store::audit::{self, NewEvent};
+use crate::store::audit::NewEvent;
 use crate::store::login_failures::{self, UserFailures};
 use crate::store::users::{self, UserRow};
 use crate::store::{Db, WriteTx, write_tx};
@@ -293,7 +293,7 @@ impl PasswordChecks {
                             fields: Vec::new(),
                             request_id: Some(&subjects.request_id),
                         };
-                        audit::insert(tx, &event).await?;
+                        tx.record(&event);
                     }
                 }
                 let address_since = now - millis(self.limits.address_window);

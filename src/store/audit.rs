@@ -40,39 +40,70 @@ fn now_ms(backend: Backend) -> &'static str {
     }
 }
 
-/// Writes `event` in `tx`, in one statement. Call it last in a transaction: ids
-/// must increase in commit order. On PostgreSQL the id comes from the counter row,
-/// which the transaction then holds until its commit; SQLite's writers take turns
-/// for the whole transaction, so the next id after the largest is enough there.
-pub async fn insert(tx: &mut WriteTx, event: &NewEvent<'_>) -> AppResult<()> {
-    let mut fields = event.fields.clone();
-    fields.sort_unstable();
-    fields.dedup();
-    let (next_id, from) = match tx.backend {
-        Backend::Sqlite => ("(SELECT COALESCE(MAX(id), 0) + 1 FROM audit_events)", ""),
-        Backend::Postgres => {
-            ("next.last", "WITH next AS (UPDATE audit_last_id SET last = last + 1 WHERE id = 1 RETURNING last) ")
+/// An event kept by its transaction until the commit (see [`WriteTx::record`]).
+pub(super) struct PendingEvent {
+    actor: Option<String>,
+    action: String,
+    target_type: ResourceType,
+    target_id: String,
+    fields: String,
+    request_id: Option<String>,
+}
+
+impl From<&NewEvent<'_>> for PendingEvent {
+    fn from(event: &NewEvent<'_>) -> Self {
+        let mut fields = event.fields.clone();
+        fields.sort_unstable();
+        fields.dedup();
+        PendingEvent {
+            actor: event.actor.map(str::to_owned),
+            action: event.action.to_owned(),
+            target_type: event.target_type,
+            target_id: event.target_id.to_owned(),
+            fields: fields.join(","),
+            request_id: event.request_id.map(str::to_owned),
         }
-    };
-    let values = format!("{next_id}, {}, $1, $2, $3, $4, $5, $6", now_ms(tx.backend));
-    let sql = match tx.backend {
+    }
+}
+
+/// Writes `event` as the last statement of `tx` before its commit, with the access
+/// version's bump when `bump` (one round trip for both). Ids must increase in commit
+/// order: on PostgreSQL the id comes from the counter row, which the transaction
+/// then holds only until its commit; SQLite's writers take turns for the whole
+/// transaction, so the next id after the largest is enough there.
+pub(super) async fn write_at_commit(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    event: &PendingEvent,
+    bump: bool,
+) -> AppResult<()> {
+    const COLUMNS: &str = "id, at, actor, action, target_type, target_id, fields, request_id";
+    const BUMP: &str = "UPDATE access_version SET version = version + 1 WHERE id = 1";
+    let values = "$1, $2, $3, $4, $5, $6";
+    let now = now_ms(backend);
+    let sql = match backend {
+        // One call, two statements: sqlx runs each with the arguments their $N name.
         Backend::Sqlite => format!(
-            "INSERT INTO audit_events (id, at, actor, action, target_type, target_id, fields, request_id) \
-             VALUES ({values})"
+            "{bump}INSERT INTO audit_events ({COLUMNS}) \
+             VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM audit_events), {now}, {values})",
+            bump = if bump { format!("{BUMP}; ") } else { String::new() }
         ),
+        // The counter is referenced by the insert, so taken first; the bump, not
+        // referenced, runs after it: every transaction takes the two rows in that order.
         Backend::Postgres => format!(
-            "{from}INSERT INTO audit_events (id, at, actor, action, target_type, target_id, fields, request_id) \
-             SELECT {values} FROM next"
+            "WITH next AS (UPDATE audit_last_id SET last = last + 1 WHERE id = 1 RETURNING last){bump} \
+             INSERT INTO audit_events ({COLUMNS}) SELECT next.last, {now}, {values} FROM next",
+            bump = if bump { format!(", bump AS ({BUMP})") } else { String::new() }
         ),
     };
     sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(event.actor)
-        .bind(event.action)
+        .bind(event.actor.as_deref())
+        .bind(event.action.as_str())
         .bind(event.target_type.as_str())
-        .bind(event.target_id)
-        .bind(fields.join(","))
-        .bind(event.request_id)
-        .execute(&mut **tx)
+        .bind(event.target_id.as_str())
+        .bind(event.fields.as_str())
+        .bind(event.request_id.as_deref())
+        .execute(tx)
         .await?;
     Ok(())
 }

@@ -85,6 +85,8 @@ pub struct WriteTx {
     tx: Tx,
     backend: Backend,
     bumps_access_version: bool,
+    /// The change's audit events (RULES §9), written at the commit.
+    events: Vec<audit::PendingEvent>,
     _turn: Option<OwnedMutexGuard<()>>,
 }
 
@@ -95,9 +97,21 @@ impl WriteTx {
         self.bumps_access_version = true;
     }
 
+    /// Keeps `event` to write at the commit, so that it exists exactly when the change
+    /// does (RULES §9).
+    pub fn record(&mut self, event: &audit::NewEvent<'_>) {
+        self.events.push(event.into());
+    }
+
     pub async fn commit(mut self) -> AppResult<()> {
-        if self.bumps_access_version {
-            // Last, so that the row lock it takes on PostgreSQL is held only for the commit.
+        // Last, so that the row locks they take on PostgreSQL (the access version, the
+        // audit log's counter) are held only for the commit; the first event goes in
+        // the bump's round trip.
+        let mut bump = self.bumps_access_version;
+        for event in &self.events {
+            audit::write_at_commit(&mut self.tx, self.backend, event, std::mem::take(&mut bump)).await?;
+        }
+        if bump {
             sqlx::query("UPDATE access_version SET version = version + 1 WHERE id = 1").execute(&mut *self.tx).await?;
         }
         self.tx.commit().await?;
@@ -208,7 +222,7 @@ impl Db {
             }
             Backend::Postgres => (self.pool.begin().await?, None),
         };
-        Ok(WriteTx { tx, backend: self.backend, bumps_access_version: false, _turn: turn })
+        Ok(WriteTx { tx, backend: self.backend, bumps_access_version: false, events: Vec::new(), _turn: turn })
     }
 
     /// Whether the database answers (within the pool's acquire timeout).
