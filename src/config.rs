@@ -240,6 +240,11 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub login_max_failures: u32,
 
+    /// The first lock of a username, in seconds; each further failure doubles it.
+    #[arg(long, env = "MLTE_LOGIN_FIRST_LOCK_SECS", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub login_first_lock_secs: u64,
+
     /// The longest lock of a username, in seconds.
     #[arg(long, env = "MLTE_LOGIN_MAX_LOCK_SECS", default_value_t = 900, global = true)]
     pub login_max_lock_secs: u64,

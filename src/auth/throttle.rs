@@ -68,13 +68,13 @@ impl LoginLimits {
         let request_timeout = Duration::from_secs(config.request_timeout_secs);
         LoginLimits {
             user_max_failures: config.login_max_failures,
+            user_first_lock: Duration::from_secs(config.login_first_lock_secs),
             user_max_lock: Duration::from_secs(config.login_max_lock_secs),
             user_window: Duration::from_secs(config.login_user_window_secs),
             address_max_failures: config.login_address_max_failures,
             address_window: Duration::from_secs(config.login_address_window_secs),
             max_wait: (request_timeout / 3).min(Duration::from_secs(10)),
             lease: (request_timeout * 4).max(Duration::from_secs(120)),
-            ..LoginLimits::default()
         }
     }
 
