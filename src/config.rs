@@ -132,6 +132,11 @@ pub struct Config {
     #[arg(long, env = "MLTE_NO_MIGRATE", global = true)]
     pub no_migrate: bool,
 
+    /// Unnamed statements, each unit of work in one transaction: for PostgreSQL behind
+    /// PgBouncer in transaction pooling mode. Costs round trips; implies --no-migrate.
+    #[arg(long, env = "MLTE_UNNAMED_STATEMENTS", global = true)]
+    pub unnamed_statements: bool,
+
     /// Seconds a stopping process answers `GET /health` with 503 "draining" while
     /// serving everything else, so that a load balancer stops sending it requests.
     #[arg(long, env = "MLTE_SHUTDOWN_GRACE_SECS", default_value_t = 0, global = true)]

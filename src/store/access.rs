@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{AnyConnection, Connection, Row};
 
-use super::{Backend, placeholders, users::role_column};
+use super::{Backend, placeholders, query, users::role_column};
 use crate::domain::{Method, Role};
 use crate::error::{AppError, AppResult};
 
@@ -104,7 +104,7 @@ pub async fn reach<'a>(
                  ) everyone ORDER BY username{bytes} LIMIT $2"
             ),
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = query(sqlx::AssertSqlSafe(sql))
             .bind(after.as_deref().unwrap_or(""))
             .bind(*limit)
             .fetch_all(&mut *tx)
@@ -161,8 +161,7 @@ pub async fn reach<'a>(
                  WHERE p.resource_type = 'MODEL' AND p.resource_id IS NOT NULL AND {METHODS}{model_filter}"
             ),
         };
-        let query =
-            bind_models(sqlx::query(sqlx::AssertSqlSafe(sql))).bind(after.as_deref().unwrap_or("")).bind(*limit);
+        let query = bind_models(query(sqlx::AssertSqlSafe(sql))).bind(after.as_deref().unwrap_or("")).bind(*limit);
         for row in query.fetch_all(&mut *tx).await? {
             let model: String = row.try_get("resource_id")?;
             if asked.contains(model.as_str()) {
@@ -182,7 +181,7 @@ pub async fn reach<'a>(
              (SELECT 1 FROM users u WHERE u.username = ug.username AND NOT {reaches_every_model}) \
              GROUP BY p.resource_id"
         );
-        for row in bind_models(sqlx::query(sqlx::AssertSqlSafe(sql))).fetch_all(&mut *tx).await? {
+        for row in bind_models(query(sqlx::AssertSqlSafe(sql))).fetch_all(&mut *tx).await? {
             let model: String = row.try_get("resource_id")?;
             if asked.contains(model.as_str()) {
                 reach.only_own_totals.insert(model, row.try_get("n")?);
@@ -224,7 +223,7 @@ pub async fn reach<'a>(
              JOIN group_permissions p ON p.group_name = ug.group_name \
              WHERE p.resource_type = 'MODEL' AND {METHODS}{grant_users}{relevant}"
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = query(sqlx::AssertSqlSafe(sql));
         for value in binds {
             query = query.bind(value);
         }
@@ -265,7 +264,7 @@ pub async fn reach<'a>(
              FROM group_permissions p JOIN user_groups ug ON ug.group_name = p.group_name \
              WHERE p.resource_type = 'MODEL' AND p.resource_id IS NULL AND {METHODS})"
         );
-        reach.every_model_total = Some(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *tx).await?.try_get(0)?);
+        reach.every_model_total = Some(query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *tx).await?.try_get(0)?);
     }
     tx.commit().await?;
     Ok(reach)

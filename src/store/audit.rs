@@ -4,7 +4,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Backend, WriteTx};
+use super::{Backend, WriteTx, query};
 use crate::domain::ResourceType;
 use crate::error::{AppError, AppResult};
 
@@ -96,7 +96,7 @@ pub(super) async fn write_at_commit(
             bump = if bump { format!(", bump AS ({BUMP})") } else { String::new() }
         ),
     };
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    query(sqlx::AssertSqlSafe(sql))
         .bind(event.actor.as_deref())
         .bind(event.action.as_str())
         .bind(event.target_type.as_str())
@@ -144,7 +144,7 @@ pub async fn page(
     );
     let count_from = format!("audit_events{}", where_clause(&filter.conditions(&mut binds)));
     let sql = super::with_total(page, &count_from, "m.id DESC", with_total);
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut query = query(sqlx::AssertSqlSafe(sql));
     for bind in binds {
         query = match bind {
             Bind::Int(value) => query.bind(value),
@@ -210,7 +210,7 @@ fn event(row: &AnyRow) -> AppResult<AuditEvent> {
 /// event stays (it is past the retention, so never shown): on SQLite the next id is
 /// counted from it.
 pub async fn delete_older_than(tx: &mut WriteTx, before: i64, batch: i64) -> AppResult<u64> {
-    let deleted = sqlx::query(
+    let deleted = query(
         "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 \
          AND id < (SELECT MAX(id) FROM audit_events) ORDER BY id LIMIT $2)",
     )

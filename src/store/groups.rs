@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{WriteTx, joined_permission, placeholders};
+use super::{WriteTx, joined_permission, placeholders, query};
 use crate::domain::{Permission, ResourceType};
 use crate::error::{AppError, AppResult};
 
@@ -27,7 +27,7 @@ pub async fn lock_existing(tx: &mut WriteTx, names: &[String]) -> AppResult<Vec<
         placeholders(1, names.len()),
         tx.for_share()
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut query = query(sqlx::AssertSqlSafe(sql));
     for name in names {
         query = query.bind(name);
     }
@@ -38,7 +38,7 @@ pub async fn lock_existing(tx: &mut WriteTx, names: &[String]) -> AppResult<Vec<
 /// One group with its permissions, its row locked until the transaction ends.
 pub async fn find_for_update(tx: &mut WriteTx, name: &str) -> AppResult<Option<GroupRow>> {
     let sql = format!("SELECT name FROM groups WHERE name = $1{}", tx.for_update());
-    if sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&mut **tx).await?.is_none() {
+    if query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&mut **tx).await?.is_none() {
         return Ok(None);
     }
     find(tx, name).await
@@ -52,30 +52,27 @@ pub async fn insert_owned_if_free(
     owner_kind: ResourceType,
     owner_id: &str,
 ) -> AppResult<bool> {
-    let inserted = sqlx::query(
-        "INSERT INTO groups (name, owner_kind, owner_id) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(name)
-    .bind(owner_kind.as_str())
-    .bind(owner_id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    let inserted =
+        query("INSERT INTO groups (name, owner_kind, owner_id) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(owner_kind.as_str())
+            .bind(owner_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
     Ok(inserted == 1)
 }
 
 pub async fn insert_permissions(tx: &mut WriteTx, group: &str, permissions: &[Permission]) -> AppResult<()> {
     tx.changes_access();
     for permission in permissions {
-        sqlx::query(
-            "INSERT INTO group_permissions (group_name, resource_type, resource_id, method) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(group)
-        .bind(permission.resource_type.as_str())
-        .bind(&permission.resource_id)
-        .bind(permission.method.as_str())
-        .execute(&mut **tx)
-        .await?;
+        query("INSERT INTO group_permissions (group_name, resource_type, resource_id, method) VALUES ($1, $2, $3, $4)")
+            .bind(group)
+            .bind(permission.resource_type.as_str())
+            .bind(&permission.resource_id)
+            .bind(permission.method.as_str())
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
@@ -83,7 +80,7 @@ pub async fn insert_permissions(tx: &mut WriteTx, group: &str, permissions: &[Pe
 /// Deletes the groups a resource owns; memberships and permissions cascade.
 pub async fn delete_owned(tx: &mut WriteTx, owner_kind: ResourceType, owner_id: &str) -> AppResult<()> {
     tx.changes_access();
-    sqlx::query("DELETE FROM groups WHERE owner_kind = $1 AND owner_id = $2")
+    query("DELETE FROM groups WHERE owner_kind = $1 AND owner_id = $2")
         .bind(owner_kind.as_str())
         .bind(owner_id)
         .execute(&mut **tx)
@@ -93,7 +90,7 @@ pub async fn delete_owned(tx: &mut WriteTx, owner_kind: ResourceType, owner_id: 
 
 /// The names of the groups a resource owns.
 pub async fn owned_by(conn: &mut AnyConnection, owner_kind: ResourceType, owner_id: &str) -> AppResult<Vec<String>> {
-    let rows = sqlx::query("SELECT name FROM groups WHERE owner_kind = $1 AND owner_id = $2")
+    let rows = query("SELECT name FROM groups WHERE owner_kind = $1 AND owner_id = $2")
         .bind(owner_kind.as_str())
         .bind(owner_id)
         .fetch_all(conn)
@@ -103,8 +100,7 @@ pub async fn owned_by(conn: &mut AnyConnection, owner_kind: ResourceType, owner_
 
 /// The names of the groups a user is in, sorted by name.
 pub async fn memberships(conn: &mut AnyConnection, username: &str) -> AppResult<Vec<String>> {
-    let rows =
-        sqlx::query("SELECT group_name FROM user_groups WHERE username = $1").bind(username).fetch_all(conn).await?;
+    let rows = query("SELECT group_name FROM user_groups WHERE username = $1").bind(username).fetch_all(conn).await?;
     let mut names: Vec<String> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
     names.sort();
     Ok(names)
@@ -114,7 +110,7 @@ pub async fn memberships(conn: &mut AnyConnection, username: &str) -> AppResult<
 pub async fn add_member(tx: &mut WriteTx, username: &str, groups: &[String]) -> AppResult<()> {
     tx.changes_access();
     for group in groups {
-        sqlx::query("INSERT INTO user_groups (username, group_name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        query("INSERT INTO user_groups (username, group_name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(username)
             .bind(group)
             .execute(&mut **tx)
@@ -127,7 +123,7 @@ pub async fn add_member(tx: &mut WriteTx, username: &str, groups: &[String]) -> 
 pub async fn remove_member(tx: &mut WriteTx, username: &str, groups: &[String]) -> AppResult<()> {
     tx.changes_access();
     for group in groups {
-        sqlx::query("DELETE FROM user_groups WHERE username = $1 AND group_name = $2")
+        query("DELETE FROM user_groups WHERE username = $1 AND group_name = $2")
             .bind(username)
             .bind(group)
             .execute(&mut **tx)
@@ -145,7 +141,7 @@ pub fn group_row(name: String, mut permissions: Vec<Permission>) -> GroupRow {
 
 /// Every group, sorted by name, in one statement.
 pub async fn list(conn: &mut AnyConnection) -> AppResult<Vec<GroupRow>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT g.name, p.resource_type, p.resource_id, p.method \
          FROM groups g LEFT JOIN group_permissions p ON p.group_name = g.name",
     )
@@ -156,7 +152,7 @@ pub async fn list(conn: &mut AnyConnection) -> AppResult<Vec<GroupRow>> {
 
 /// One group with its permissions.
 pub async fn find(conn: &mut AnyConnection, name: &str) -> AppResult<Option<GroupRow>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT g.name, p.resource_type, p.resource_id, p.method \
          FROM groups g LEFT JOIN group_permissions p ON p.group_name = g.name WHERE g.name = $1",
     )
@@ -177,7 +173,7 @@ fn fold_groups(rows: &[AnyRow]) -> AppResult<Vec<GroupRow>> {
 
 /// Creates a plain group; a taken name is ALREADY_EXISTS, decided by the primary key.
 pub async fn create(tx: &mut WriteTx, group: &GroupRow) -> AppResult<()> {
-    sqlx::query("INSERT INTO groups (name) VALUES ($1)")
+    query("INSERT INTO groups (name) VALUES ($1)")
         .bind(&group.name)
         .execute(&mut **tx)
         .await
@@ -188,22 +184,21 @@ pub async fn create(tx: &mut WriteTx, group: &GroupRow) -> AppResult<()> {
 /// Replaces a group's permissions.
 pub async fn set_permissions(tx: &mut WriteTx, group: &GroupRow) -> AppResult<()> {
     tx.changes_access();
-    sqlx::query("DELETE FROM group_permissions WHERE group_name = $1").bind(&group.name).execute(&mut **tx).await?;
+    query("DELETE FROM group_permissions WHERE group_name = $1").bind(&group.name).execute(&mut **tx).await?;
     insert_permissions(tx, &group.name, &group.permissions).await
 }
 
 /// Deletes a group; its permissions and memberships cascade.
 pub async fn delete(tx: &mut WriteTx, name: &str) -> AppResult<()> {
     tx.changes_access();
-    sqlx::query("DELETE FROM groups WHERE name = $1").bind(name).execute(&mut **tx).await?;
+    query("DELETE FROM groups WHERE name = $1").bind(name).execute(&mut **tx).await?;
     Ok(())
 }
 
 /// Every distinct permission held by some group, in the contract's order.
 pub async fn distinct_permissions(conn: &mut AnyConnection) -> AppResult<Vec<Permission>> {
-    let rows = sqlx::query("SELECT DISTINCT resource_type, resource_id, method FROM group_permissions")
-        .fetch_all(conn)
-        .await?;
+    let rows =
+        query("SELECT DISTINCT resource_type, resource_id, method FROM group_permissions").fetch_all(conn).await?;
     let mut permissions = Vec::with_capacity(rows.len());
     for row in &rows {
         permissions.extend(joined_permission(row)?);

@@ -4,7 +4,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::{Backend, WriteTx};
+use super::{Backend, WriteTx, query};
 use crate::error::AppResult;
 
 /// How many rows one sweep deletes at most, so that it never holds the write lock long.
@@ -16,10 +16,7 @@ const SWEEP_BATCH: i64 = 64;
 pub async fn lock_subjects(tx: &mut WriteTx, subjects: &[&str]) -> AppResult<()> {
     if tx.backend == Backend::Postgres {
         for subject in subjects {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind(*subject)
-                .execute(&mut **tx)
-                .await?;
+            query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(*subject).execute(&mut **tx).await?;
         }
     }
     Ok(())
@@ -35,12 +32,11 @@ pub struct UserFailures {
 }
 
 pub async fn user_failures(conn: &mut AnyConnection, username: &str) -> AppResult<Option<UserFailures>> {
-    let row = sqlx::query(
-        "SELECT consecutive, locked_until, last_failure_at FROM login_failures_by_user WHERE username = $1",
-    )
-    .bind(username)
-    .fetch_optional(conn)
-    .await?;
+    let row =
+        query("SELECT consecutive, locked_until, last_failure_at FROM login_failures_by_user WHERE username = $1")
+            .bind(username)
+            .fetch_optional(conn)
+            .await?;
     let Some(row) = row else { return Ok(None) };
     Ok(Some(UserFailures {
         consecutive: u32::try_from(row.try_get::<i64, _>(0)?).unwrap_or(u32::MAX),
@@ -52,7 +48,7 @@ pub async fn user_failures(conn: &mut AnyConnection, username: &str) -> AppResul
 /// Records a failure: the count goes up by one, or starts again at one when the
 /// last failure is older than `forget_before` and no lock holds. Returns the count.
 pub async fn add_user_failure(tx: &mut WriteTx, username: &str, now: i64, forget_before: i64) -> AppResult<u32> {
-    let consecutive: i64 = sqlx::query(
+    let consecutive: i64 = query(
         "INSERT INTO login_failures_by_user (username, consecutive, locked_until, last_failure_at) \
          VALUES ($1, 1, 0, $2) \
          ON CONFLICT (username) DO UPDATE SET consecutive = CASE \
@@ -71,7 +67,7 @@ pub async fn add_user_failure(tx: &mut WriteTx, username: &str, now: i64, forget
 }
 
 pub async fn lock_user(tx: &mut WriteTx, username: &str, until: i64) -> AppResult<()> {
-    sqlx::query("UPDATE login_failures_by_user SET locked_until = $2 WHERE username = $1")
+    query("UPDATE login_failures_by_user SET locked_until = $2 WHERE username = $1")
         .bind(username)
         .bind(until)
         .execute(&mut **tx)
@@ -81,7 +77,7 @@ pub async fn lock_user(tx: &mut WriteTx, username: &str, until: i64) -> AppResul
 
 /// A successful login (or a password reset) starts the count again.
 pub async fn clear_user(conn: &mut AnyConnection, username: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM login_failures_by_user WHERE username = $1").bind(username).execute(conn).await?;
+    query("DELETE FROM login_failures_by_user WHERE username = $1").bind(username).execute(conn).await?;
     Ok(())
 }
 
@@ -91,24 +87,23 @@ pub async fn address_failures_since(
     address: &str,
     since: i64,
 ) -> AppResult<(i64, Option<i64>)> {
-    let row = sqlx::query(
-        "SELECT COUNT(*), MIN(failed_at) FROM login_failures_by_address WHERE address = $1 AND failed_at > $2",
-    )
-    .bind(address)
-    .bind(since)
-    .fetch_one(conn)
-    .await?;
+    let row =
+        query("SELECT COUNT(*), MIN(failed_at) FROM login_failures_by_address WHERE address = $1 AND failed_at > $2")
+            .bind(address)
+            .bind(since)
+            .fetch_one(conn)
+            .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
 /// Records a failure from `address` at `now`, forgetting its failures older than `since`.
 pub async fn add_address_failure(tx: &mut WriteTx, address: &str, now: i64, since: i64) -> AppResult<()> {
-    sqlx::query("DELETE FROM login_failures_by_address WHERE address = $1 AND failed_at <= $2")
+    query("DELETE FROM login_failures_by_address WHERE address = $1 AND failed_at <= $2")
         .bind(address)
         .bind(since)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("INSERT INTO login_failures_by_address (address, failed_at) VALUES ($1, $2)")
+    query("INSERT INTO login_failures_by_address (address, failed_at) VALUES ($1, $2)")
         .bind(address)
         .bind(now)
         .execute(&mut **tx)
@@ -118,7 +113,7 @@ pub async fn add_address_failure(tx: &mut WriteTx, address: &str, now: i64, sinc
 
 /// How many checks of `subject` are under way (their leases not run out at `now`).
 pub async fn checks_under_way(conn: &mut AnyConnection, subject: &str, now: i64) -> AppResult<i64> {
-    let row = sqlx::query("SELECT COUNT(*) FROM login_checks WHERE subject = $1 AND lease_until > $2")
+    let row = query("SELECT COUNT(*) FROM login_checks WHERE subject = $1 AND lease_until > $2")
         .bind(subject)
         .bind(now)
         .fetch_one(conn)
@@ -129,7 +124,7 @@ pub async fn checks_under_way(conn: &mut AnyConnection, subject: &str, now: i64)
 /// Counts a check `id` of each of `subjects` as under way until `lease_until`.
 pub async fn add_check(tx: &mut WriteTx, id: &str, subjects: &[&str], lease_until: i64) -> AppResult<()> {
     for subject in subjects {
-        sqlx::query("INSERT INTO login_checks (id, subject, lease_until) VALUES ($1, $2, $3)")
+        query("INSERT INTO login_checks (id, subject, lease_until) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(*subject)
             .bind(lease_until)
@@ -141,7 +136,7 @@ pub async fn add_check(tx: &mut WriteTx, id: &str, subjects: &[&str], lease_unti
 
 /// The check `id` is over.
 pub async fn remove_check(tx: &mut WriteTx, id: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM login_checks WHERE id = $1").bind(id).execute(&mut **tx).await?;
+    query("DELETE FROM login_checks WHERE id = $1").bind(id).execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -162,7 +157,7 @@ pub async fn sweep(tx: &mut WriteTx, now: i64, user_forget_before: i64, address_
         ),
     ];
     for (sql, before) in batches {
-        let query = sqlx::query(sql).bind(before).bind(SWEEP_BATCH);
+        let query = query(sql).bind(before).bind(SWEEP_BATCH);
         let query = if sql.contains("$3") { query.bind(now) } else { query };
         query.execute(&mut **tx).await?;
     }

@@ -25,6 +25,62 @@ use crate::error::{AppError, AppResult};
 pub type Conn = sqlx::AnyConnection;
 pub type Tx = Transaction<'static, sqlx::Any>;
 
+/// Whether statements are unnamed and every unit of work is a transaction
+/// (`--unnamed-statements`), for PostgreSQL behind PgBouncer's transaction pooling,
+/// which gives each transaction (or each statement outside one) whichever server
+/// connection is free. A named statement would outlive its transaction there and
+/// collide with, or be run by, another client's; an unnamed one is parsed and run
+/// within the one transaction. Process-wide: a statement's name belongs to its
+/// connection, and the store's functions take connections, not the [`Db`]. Set only
+/// on, once, by [`Db::connect`].
+static UNNAMED_STATEMENTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn unnamed_statements() -> bool {
+    UNNAMED_STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A statement of the store: prepared once per connection and kept (named), unless
+/// statements are unnamed ([`UNNAMED_STATEMENTS`]).
+fn query<'q>(sql: impl sqlx::SqlSafeStr) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(sql).persistent(!unnamed_statements())
+}
+
+/// [`query`] for rows read as `T`.
+fn query_as<'q, T>(sql: impl sqlx::SqlSafeStr) -> sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments>
+where
+    T: for<'r> sqlx::FromRow<'r, AnyRow>,
+{
+    sqlx::query_as(sql).persistent(!unnamed_statements())
+}
+
+/// A connection for reads: pooled, or, with unnamed statements, a transaction on one
+/// (rolled back when dropped: it wrote nothing), so that its statements stay on one
+/// server connection behind PgBouncer.
+pub enum ReadConn {
+    Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
+    InTransaction(Tx),
+}
+
+impl Deref for ReadConn {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        match self {
+            ReadConn::Pooled(conn) => conn,
+            ReadConn::InTransaction(tx) => tx,
+        }
+    }
+}
+
+impl DerefMut for ReadConn {
+    fn deref_mut(&mut self) -> &mut Conn {
+        match self {
+            ReadConn::Pooled(conn) => conn,
+            ReadConn::InTransaction(tx) => tx,
+        }
+    }
+}
+
 /// Which database the URL named; the few places where SQL must differ ask this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -112,7 +168,7 @@ impl WriteTx {
             audit::write_at_commit(&mut self.tx, self.backend, event, std::mem::take(&mut bump)).await?;
         }
         if bump {
-            sqlx::query("UPDATE access_version SET version = version + 1 WHERE id = 1").execute(&mut *self.tx).await?;
+            query("UPDATE access_version SET version = version + 1 WHERE id = 1").execute(&mut *self.tx).await?;
         }
         self.tx.commit().await?;
         Ok(())
@@ -172,6 +228,20 @@ impl Db {
             _ => database_url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
+        if pool.unnamed_statements {
+            if backend != Backend::Postgres {
+                anyhow::bail!("--unnamed-statements is for PostgreSQL behind PgBouncer");
+            }
+            if pool.migrate {
+                // Their lock is the session's: taken and released in two statements,
+                // which transaction pooling may send to two server connections.
+                anyhow::bail!(
+                    "migrations need a direct connection to PostgreSQL: run `mlte-graphql migrate` \
+                     without --unnamed-statements, on a URL that does not go through PgBouncer"
+                );
+            }
+            UNNAMED_STATEMENTS.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let pool_settings_migrate = pool.migrate;
         let pool = AnyPoolOptions::new()
             .max_connections(pool.max_connections.unwrap_or_else(|| backend.default_max_connections()))
@@ -199,7 +269,7 @@ impl Db {
         if pool_settings_migrate {
             migrate(&pool, backend).await?;
         } else {
-            let pending = pending_migrations(&pool, backend).await;
+            let pending = pending_migrations(&pool, backend).await?;
             if !pending.is_empty() {
                 return Err(PendingMigrations(pending).into());
             }
@@ -207,9 +277,12 @@ impl Db {
         Ok(Db { pool, backend, writer_turn: Arc::new(Mutex::new(())) })
     }
 
-    /// A pooled connection for reads.
-    pub async fn conn(&self) -> AppResult<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.pool.acquire().await?)
+    /// A connection for reads ([`ReadConn`]).
+    pub async fn conn(&self) -> AppResult<ReadConn> {
+        if unnamed_statements() {
+            return Ok(ReadConn::InTransaction(self.pool.begin().await?));
+        }
+        Ok(ReadConn::Pooled(self.pool.acquire().await?))
     }
 
     /// A transaction for one mutation. On SQLite it takes the write lock up front, so a
@@ -228,7 +301,7 @@ impl Db {
     /// Whether the database answers (within the pool's acquire timeout).
     pub async fn is_healthy(&self) -> bool {
         let timeout = self.pool.options().get_acquire_timeout();
-        let ping = sqlx::query("SELECT 1").execute(&self.pool);
+        let ping = query("SELECT 1").execute(&self.pool);
         matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_)))
     }
 }
@@ -296,6 +369,8 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
     /// Apply the migrations on connecting (else refuse pending ones).
     pub migrate: bool,
+    /// Unnamed statements, every unit of work a transaction ([`UNNAMED_STATEMENTS`]).
+    pub unnamed_statements: bool,
 }
 
 impl PoolSettings {
@@ -303,24 +378,35 @@ impl PoolSettings {
         PoolSettings {
             max_connections: config.db_max_connections,
             acquire_timeout: Duration::from_secs(config.db_acquire_timeout_secs),
-            migrate: !config.no_migrate,
+            // Through PgBouncer the server checks for pending migrations only.
+            migrate: !config.no_migrate && !config.unnamed_statements,
+            unnamed_statements: config.unnamed_statements,
         }
     }
 }
 
 /// The migrations of this binary that the database has not applied, as
-/// `<version>_<description>`. A database without the migrations table has them all.
-async fn pending_migrations(pool: &AnyPool, backend: Backend) -> Vec<String> {
-    let applied: Vec<i64> =
-        match sqlx::query("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
-            Ok(rows) => rows.iter().filter_map(|row| row.try_get(0).ok()).collect(),
-            Err(_) => Vec::new(),
-        };
-    migrator(backend)
+/// `<version>_<description>`. A database without the migrations table has them all;
+/// any other failure to read it is the database's, and said as such.
+async fn pending_migrations(pool: &AnyPool, backend: Backend) -> anyhow::Result<Vec<String>> {
+    let applied: Vec<i64> = match query("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
+        Ok(rows) => rows.iter().filter_map(|row| row.try_get(0).ok()).collect(),
+        Err(error) if is_missing_table(&error) => Vec::new(),
+        Err(error) => anyhow::bail!("could not read the applied migrations: {error}"),
+    };
+    Ok(migrator(backend)
         .iter()
         .filter(|m| !applied.contains(&m.version))
         .map(|m| format!("{}_{}", m.version, m.description.replace(' ', "_")))
-        .collect()
+        .collect())
+}
+
+/// Whether `error` says the table read does not exist (PostgreSQL's undefined_table,
+/// SQLite's "no such table").
+fn is_missing_table(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|db| db.code().as_deref() == Some("42P01") || db.message().starts_with("no such table"))
 }
 
 /// The migrations for `backend`: those of `migrations/`, the same for both databases,
@@ -380,7 +466,7 @@ async fn found_among(conn: &mut Conn, select: &str, values: &[&str]) -> AppResul
         return Ok(Vec::new());
     }
     let sql = format!("{select} IN ({})", placeholders(1, values.len()));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut query = query(sqlx::AssertSqlSafe(sql));
     for value in values {
         query = query.bind(*value);
     }

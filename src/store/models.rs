@@ -4,13 +4,13 @@ use std::collections::BTreeSet;
 
 use sqlx::{AnyConnection, Row};
 
-use super::{WriteTx, found_among};
+use super::{WriteTx, found_among, query};
 
 use crate::error::{AppError, AppResult};
 
 /// Every model id, sorted by bytes.
 pub async fn list_ids(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
-    let rows = sqlx::query("SELECT id FROM models").fetch_all(conn).await?;
+    let rows = query("SELECT id FROM models").fetch_all(conn).await?;
     let mut ids: Vec<String> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
     ids.sort();
     Ok(ids)
@@ -25,18 +25,18 @@ pub async fn existing(conn: &mut AnyConnection, ids: BTreeSet<&str>) -> AppResul
 }
 
 pub async fn exists(conn: &mut AnyConnection, id: &str) -> AppResult<bool> {
-    Ok(sqlx::query("SELECT id FROM models WHERE id = $1").bind(id).fetch_optional(conn).await?.is_some())
+    Ok(query("SELECT id FROM models WHERE id = $1").bind(id).fetch_optional(conn).await?.is_some())
 }
 
 /// Whether the model exists, its row locked until the transaction ends.
 pub async fn lock(tx: &mut WriteTx, id: &str) -> AppResult<bool> {
     let sql = format!("SELECT id FROM models WHERE id = $1{}", tx.for_update());
-    Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?.is_some())
+    Ok(query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?.is_some())
 }
 
 /// Inserts a model; a taken id is ALREADY_EXISTS, decided by the primary key.
 pub async fn insert(conn: &mut AnyConnection, id: &str) -> AppResult<()> {
-    sqlx::query("INSERT INTO models (id) VALUES ($1)")
+    query("INSERT INTO models (id) VALUES ($1)")
         .bind(id)
         .execute(conn)
         .await
@@ -45,6 +45,6 @@ pub async fn insert(conn: &mut AnyConnection, id: &str) -> AppResult<()> {
 }
 
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM models WHERE id = $1").bind(id).execute(conn).await?;
+    query("DELETE FROM models WHERE id = $1").bind(id).execute(conn).await?;
     Ok(())
 }

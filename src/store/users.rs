@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
 use super::groups::{GroupRow, group_row};
-use super::{Backend, JOINED_TEXT_SEPARATOR, WriteTx, joined_permission, placeholders};
+use super::{Backend, JOINED_TEXT_SEPARATOR, WriteTx, joined_permission, placeholders, query, query_as};
 
 use crate::domain::{Method, Permission, ResourceType, Role};
 use crate::error::{AppError, AppResult};
@@ -52,13 +52,13 @@ const COLUMNS: &str = "username, password_hash, email, full_name, disabled, role
 
 pub async fn find(conn: &mut AnyConnection, username: &str) -> AppResult<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(conn).await?)
+    Ok(query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(conn).await?)
 }
 
 /// Every user, sorted by username's bytes.
 pub async fn list(conn: &mut AnyConnection) -> AppResult<Vec<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users");
-    let mut rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await?;
+    let mut rows: Vec<UserRow> = query_as(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await?;
     rows.sort_by(|a, b| a.username.cmp(&b.username));
     Ok(rows)
 }
@@ -67,7 +67,7 @@ pub async fn list(conn: &mut AnyConnection) -> AppResult<Vec<UserRow>> {
 pub async fn insert(tx: &mut WriteTx, user: &UserRow) -> AppResult<()> {
     tx.changes_access();
     let sql = format!("INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    query(sqlx::AssertSqlSafe(sql))
         .bind(&user.username)
         .bind(&user.password_hash)
         .bind(&user.email)
@@ -84,7 +84,7 @@ pub async fn insert(tx: &mut WriteTx, user: &UserRow) -> AppResult<()> {
 /// Writes every column of an existing user.
 pub async fn update(tx: &mut WriteTx, user: &UserRow) -> AppResult<()> {
     tx.changes_access();
-    sqlx::query(
+    query(
         "UPDATE users SET password_hash = $2, email = $3, full_name = $4, disabled = $5, role = $6, \
          token_version = $7 WHERE username = $1",
     )
@@ -103,18 +103,18 @@ pub async fn update(tx: &mut WriteTx, user: &UserRow) -> AppResult<()> {
 /// Deletes a user; its memberships go with it (foreign keys cascade).
 pub async fn delete(tx: &mut WriteTx, username: &str) -> AppResult<()> {
     tx.changes_access();
-    sqlx::query("DELETE FROM users WHERE username = $1").bind(username).execute(&mut **tx).await?;
+    query("DELETE FROM users WHERE username = $1").bind(username).execute(&mut **tx).await?;
     Ok(())
 }
 
 pub async fn count(conn: &mut AnyConnection) -> AppResult<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM users").fetch_one(conn).await?.try_get(0)?)
+    Ok(query("SELECT COUNT(*) FROM users").fetch_one(conn).await?.try_get(0)?)
 }
 
 /// A user read to be changed: its row is locked until the transaction ends.
 pub async fn find_for_update(tx: &mut WriteTx, username: &str) -> AppResult<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1{}", tx.for_update());
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(&mut **tx).await?)
+    Ok(query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(&mut **tx).await?)
 }
 
 /// The enabled ADMIN users, locked (in one order, so that two such transactions
@@ -124,7 +124,7 @@ pub async fn lock_enabled_admins(tx: &mut WriteTx) -> AppResult<Vec<String>> {
         "SELECT username FROM users WHERE role = 'ADMIN' AND disabled = 0 ORDER BY username{}",
         tx.for_update()
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut **tx).await?;
+    let rows = query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut **tx).await?;
     Ok(rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?)
 }
 
@@ -181,7 +181,7 @@ pub async fn model_grants(
          WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY'){grant_filter} \
          GROUP BY ug.username) g ON g.username = u.username{user_filter}"
     );
-    let query = bind_usernames_twice(sqlx::query(sqlx::AssertSqlSafe(sql)), usernames, !user_filter.is_empty());
+    let query = bind_usernames_twice(query(sqlx::AssertSqlSafe(sql)), usernames, !user_filter.is_empty());
     let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
     let mut found = HashMap::new();
     for row in query.fetch_all(conn).await? {
@@ -262,7 +262,7 @@ pub async fn find_with_groups_cached(
     cache: &GroupsCache,
 ) -> AppResult<Option<UserWithGroups>> {
     let cached = cache.get(username);
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT u.username, u.email, u.full_name, u.role, u.disabled, u.token_version, v.version, \
          NULL AS group_name, NULL AS resource_type, NULL AS resource_id, NULL AS method \
          FROM users u CROSS JOIN access_version v WHERE u.username = $1 \
@@ -319,7 +319,7 @@ pub async fn with_groups(conn: &mut AnyConnection, usernames: &[String]) -> AppR
          SELECT ug.username, NULL, NULL, NULL, NULL, NULL, ug.group_name, p.resource_type, p.resource_id, p.method \
          FROM user_groups ug LEFT JOIN group_permissions p ON p.group_name = ug.group_name{group_filter}"
     );
-    let query = bind_usernames_twice(sqlx::query(sqlx::AssertSqlSafe(sql)), usernames, !user_filter.is_empty());
+    let query = bind_usernames_twice(query(sqlx::AssertSqlSafe(sql)), usernames, !user_filter.is_empty());
     let rows = query.fetch_all(conn).await?;
     let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
     let mut found: HashMap<String, UserWithGroups> = HashMap::new();
@@ -474,7 +474,7 @@ pub async fn search(
         }
     };
     let sql = super::with_total(page, &format!("users{matching}"), &format!("m.username{bytes}"), with_total);
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut query = query(sqlx::AssertSqlSafe(sql));
     for value in &binds {
         query = query.bind(value);
     }

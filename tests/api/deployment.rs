@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, code, server_command};
+use crate::helpers::{TestApp, code, run_binary};
 
 /// A new, empty database of the suite's kind, as a URL.
 async fn fresh_database(dir: &tempfile::TempDir) -> String {
@@ -16,34 +16,16 @@ async fn fresh_database(dir: &tempfile::TempDir) -> String {
     }
 }
 
-/// Runs `mlte-graphql <args>` on `database` until it exits; its status and output.
-async fn run(database: &str, args: &[&str]) -> (Option<i32>, String) {
-    let child = server_command()
-        .args(args)
-        .env("DATABASE_URL", database)
-        .env("MLTE_LISTEN", "127.0.0.1:0")
-        .env("MLTE_JWT_SECRET", crate::helpers::JWT_SECRET)
-        .env("MLTE_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output()).await.unwrap().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (output.status.code(), text)
-}
-
 #[tokio::test]
 async fn serve_no_migrate_refuses_pending_migrations_until_migrate_ran() {
     let dir = tempfile::tempdir().unwrap();
     let database = fresh_database(&dir).await;
-    let (status, text) = run(&database, &["serve", "--no-migrate"]).await;
+    let (status, text) = run_binary(&database, &["serve", "--no-migrate"]).await;
     assert_eq!(status, Some(1), "{text}");
     assert!(text.contains("pending migrations") && text.contains("20261127000001_users_groups"), "{text}");
     assert!(text.contains("mlte-graphql migrate"), "says what to do: {text}");
     for _ in 0..2 {
-        let (status, text) = run(&database, &["migrate"]).await;
+        let (status, text) = run_binary(&database, &["migrate"]).await;
         assert_eq!(status, Some(0), "migrate, also with nothing to do: {text}");
     }
     // Now it serves without migrating: started as a test app would be, it answers.

@@ -21,6 +21,7 @@ mod operations;
 mod operator;
 mod outage;
 mod persisted_queries;
+mod pgbouncer;
 mod races;
 mod root_fields;
 mod scale_out;

@@ -323,6 +323,26 @@ pub enum Database {
 }
 
 /// The password [`TestApp::regular_user`] gives `username`.
+/// Runs `mlte-graphql <args>` on `database` until it exits (within a minute); its
+/// status and output.
+pub async fn run_binary(database: &str, args: &[&str]) -> (Option<i32>, String) {
+    let child = server_command()
+        .args(args)
+        .env("DATABASE_URL", database)
+        .env("MLTE_LISTEN", "127.0.0.1:0")
+        .env("MLTE_JWT_SECRET", JWT_SECRET)
+        .env("MLTE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output());
+    let output = waited.await.expect("exits within a minute").unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.code(), text)
+}
+
 /// The clock in Unix milliseconds.
 pub fn now_ms() -> i64 {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
