@@ -71,7 +71,11 @@ pub async fn reach<'a>(
         Backend::Sqlite => "BEGIN",
         Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     };
-    let mut tx = conn.begin_with(begin).await?;
+    // A connection already in a transaction is a read-only snapshot (ReadConn with
+    // unnamed statements), where a second BEGIN is refused.
+    let mut own = None;
+    let tx: &mut AnyConnection =
+        if conn.is_in_transaction() { conn } else { &mut **own.insert(conn.begin_with(begin).await?) };
     // Bytes, whatever the database's collation (RULES §7).
     let bytes = match backend {
         Backend::Sqlite => "",
@@ -266,6 +270,8 @@ pub async fn reach<'a>(
         );
         reach.every_model_total = Some(query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *tx).await?.try_get(0)?);
     }
-    tx.commit().await?;
+    if let Some(own) = own {
+        own.commit().await?;
+    }
     Ok(reach)
 }

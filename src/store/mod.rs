@@ -53,9 +53,10 @@ where
     sqlx::query_as(sql).persistent(!unnamed_statements())
 }
 
-/// A connection for reads: pooled, or, with unnamed statements, a transaction on one
-/// (rolled back when dropped: it wrote nothing), so that its statements stay on one
-/// server connection behind PgBouncer.
+/// A connection for reads: pooled, or, with unnamed statements, a read-only
+/// repeatable-read transaction on one (rolled back when dropped: it wrote nothing), so
+/// that its statements stay on one server connection behind PgBouncer and read one
+/// snapshot, as reads that need one ask for (see [`access::reach`]).
 pub enum ReadConn {
     Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
     InTransaction(Tx),
@@ -280,7 +281,8 @@ impl Db {
     /// A connection for reads ([`ReadConn`]).
     pub async fn conn(&self) -> AppResult<ReadConn> {
         if unnamed_statements() {
-            return Ok(ReadConn::InTransaction(self.pool.begin().await?));
+            let tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+            return Ok(ReadConn::InTransaction(tx));
         }
         Ok(ReadConn::Pooled(self.pool.acquire().await?))
     }

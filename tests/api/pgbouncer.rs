@@ -176,6 +176,20 @@ async fn through_transaction_pooling_every_answer_is_its_own_requests() {
         let full_name = body["data"]["user"]["fullName"].as_str().unwrap_or_default().to_owned();
         assert!(full_name.starts_with(&format!("{username} ")), "{username}: {body}");
     }
+    // The reads that need one snapshot (RULES §10) run in the read transaction.
+    let body = first.gql(Some(&admin), "mutation { createModel(id: \"m1\") { id } }", json!({})).await;
+    assert_eq!(code(&body), None, "{body}");
+    let body = second
+        .gql(
+            Some(&admin),
+            "{ model(id: \"m1\") { access(first: 5) { totalCount nodes { username } } } \
+               searchUsers(query: \"xxxxxxxxxx\", first: 5) { totalCount nodes { username } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), None, "{body}");
+    assert_eq!(body["data"]["model"]["access"]["totalCount"], 1, "the admin alone: {body}");
+    assert_eq!(body["data"]["searchUsers"]["totalCount"], 2, "u10-… and u11-…: {body}");
     drop((first, second, bouncer));
     let mut conn = PgConnection::connect(server.as_str()).await.expect("the test server");
     let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
