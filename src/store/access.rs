@@ -73,9 +73,13 @@ pub async fn reach<'a>(
     };
     // A connection already in a transaction is a read-only snapshot (ReadConn with
     // unnamed statements), where a second BEGIN is refused.
-    let mut own = None;
-    let tx: &mut AnyConnection =
-        if conn.is_in_transaction() { conn } else { &mut **own.insert(conn.begin_with(begin).await?) };
+    let mut own: Option<sqlx::Transaction<'_, sqlx::Any>> = None;
+    let tx: &mut AnyConnection = if conn.is_in_transaction() {
+        conn
+    } else {
+        let begun = conn.begin_with(begin).await?;
+        own.insert(begun)
+    };
     // Bytes, whatever the database's collation (RULES §7).
     let bytes = match backend {
         Backend::Sqlite => "",
