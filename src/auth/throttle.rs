@@ -374,6 +374,15 @@ mod tests {
         assert_eq!(LoginLimits::from_config(&Config::for_database("sqlite://x.db")), LoginLimits::default());
     }
 
+    #[test]
+    fn the_first_lock_is_a_flag_and_still_doubles_up_to_the_longest() {
+        let config = Config { login_first_lock_secs: 600, ..Config::for_database("sqlite://x.db") };
+        let limits = LoginLimits::from_config(&config);
+        assert_eq!(limits.user_lock_after(4), Duration::ZERO);
+        assert_eq!(limits.user_lock_after(5), Duration::from_secs(600));
+        assert_eq!(limits.user_lock_after(6), Duration::from_secs(900), "capped by --login-max-lock-secs");
+    }
+
     fn failures(consecutive: u32, locked_until: i64, last_failure_at: i64) -> Option<UserFailures> {
         Some(UserFailures { consecutive, locked_until, last_failure_at })
     }
