@@ -303,7 +303,8 @@ impl Db {
     /// Whether the database answers (within the pool's acquire timeout).
     pub async fn is_healthy(&self) -> bool {
         let timeout = self.pool.options().get_acquire_timeout();
-        let ping = query("SELECT 1").execute(&self.pool);
+        // A simple query: one message, no statement (see UNNAMED_STATEMENTS).
+        let ping = sqlx::raw_sql("SELECT 1").execute(&self.pool);
         matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_)))
     }
 }
@@ -391,11 +392,14 @@ impl PoolSettings {
 /// `<version>_<description>`. A database without the migrations table has them all;
 /// any other failure to read it is the database's, and said as such.
 async fn pending_migrations(pool: &AnyPool, backend: Backend) -> anyhow::Result<Vec<String>> {
-    let applied: Vec<i64> = match query("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
-        Ok(rows) => rows.iter().filter_map(|row| row.try_get(0).ok()).collect(),
-        Err(error) if is_missing_table(&error) => Vec::new(),
-        Err(error) => anyhow::bail!("could not read the applied migrations: {error}"),
-    };
+    // A simple query: on the pool, outside a transaction, an unnamed statement could be
+    // parsed on one server connection behind PgBouncer and bound on another.
+    let applied: Vec<i64> =
+        match sqlx::raw_sql("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
+            Ok(rows) => rows.iter().filter_map(|row| row.try_get(0).ok()).collect(),
+            Err(error) if is_missing_table(&error) => Vec::new(),
+            Err(error) => anyhow::bail!("could not read the applied migrations: {error}"),
+        };
     Ok(migrator(backend)
         .iter()
         .filter(|m| !applied.contains(&m.version))
