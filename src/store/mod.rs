@@ -281,10 +281,24 @@ impl Db {
     /// A connection for reads ([`ReadConn`]).
     pub async fn conn(&self) -> AppResult<ReadConn> {
         if unnamed_statements() {
-            let tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+            let tx = self.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
             return Ok(ReadConn::InTransaction(tx));
         }
         Ok(ReadConn::Pooled(self.pool.acquire().await?))
+    }
+
+    /// A transaction begun by `statement`, in a task of its own. A request dropped while
+    /// sqlx waits for BEGIN's answer (client gone, time limit) would leave the server in
+    /// a transaction that sqlx does not know of: its drop guard rolls back only once
+    /// the BEGIN was answered (sqlx-postgres 0.9, `transaction.rs`). The next user of
+    /// that connection would then run inside it (PostgreSQL: "there is already a
+    /// transaction in progress"; after a read-only one, no write succeeds), and behind
+    /// PgBouncer it pins a server connection. The task finishes the BEGIN; a
+    /// transaction nobody awaits any more is then dropped, and rolled back, as any other.
+    async fn begin_with(&self, statement: &'static str) -> AppResult<Tx> {
+        let pool = self.pool.clone();
+        let begun = tokio::spawn(async move { pool.begin_with(statement).await });
+        Ok(begun.await.map_err(AppError::internal)??)
     }
 
     /// A transaction for one mutation. On SQLite it takes the write lock up front, so a
@@ -293,9 +307,9 @@ impl Db {
         let (tx, turn) = match self.backend {
             Backend::Sqlite => {
                 let turn = self.writer_turn.clone().lock_owned().await;
-                (self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+                (self.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
             }
-            Backend::Postgres => (self.pool.begin().await?, None),
+            Backend::Postgres => (self.begin_with("BEGIN").await?, None),
         };
         Ok(WriteTx { tx, backend: self.backend, bumps_access_version: false, events: Vec::new(), _turn: turn })
     }
