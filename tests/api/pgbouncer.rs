@@ -51,7 +51,7 @@ impl Bouncer {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let mut command = tokio::process::Command::new(PGBOUNCER);
-        if unsafe_is_root() {
+        if running_as_root() {
             command.args(["-u", "postgres"]);
         }
         let process = command
@@ -71,7 +71,7 @@ impl Bouncer {
     }
 }
 
-fn unsafe_is_root() -> bool {
+fn running_as_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
