@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from benchlib import admin, memory, ours, peer  # noqa: E402
+from benchlib import admin, callers, deploy, memory, ours, peer  # noqa: E402
 from benchlib.dataset import Dataset  # noqa: E402
 from benchlib.load import RunResult, median_latency, run_wrk, wait_idle  # noqa: E402
 
@@ -404,6 +404,12 @@ def parse_args():
                     help="users of the second memory row (and of the large admin rows)")
     ap.add_argument("--admin", action="store_true",
                     help="also measure the admin screens' queries of RULES §10 (databases seeded in SQL)")
+    ap.add_argument("--callers", action="store_true",
+                    help="also measure `me` with 1, 5,000 and 20,000 distinct callers in rotation "
+                         "(users seeded in SQL)")
+    ap.add_argument("--deploy", action="store_true",
+                    help="also measure deploy/'s shape (HAProxy, three processes, PgBouncer) "
+                         "against one process; needs --database postgres")
     ap.add_argument("--memory-rounds", type=int, default=1, help="listings per client in the memory rows")
     ap.add_argument("--binary-without-audit",
                     default=os.path.join(REPO, "target/release/mlte-graphql-without-audit"))
@@ -435,6 +441,10 @@ def main() -> int:
             section_memory(args, workdir, cleanup)
         if args.admin:
             admin.run(args, workdir, log, out, table, ms, ratio)
+        if args.callers:
+            callers.run(args, workdir, log, out, table, ratio, cleanup)
+        if args.deploy:
+            deploy.run(args, workdir, log, out, table, ratio, cleanup)
     finally:
         for stop in reversed(cleanup):
             try:

@@ -86,6 +86,13 @@ case " $* " in *" --no-main "*" --memory "*|*" --memory "*" --no-main "*)
     RESULTS="$BENCH_DIR/results/memory.txt"
     [ "$DATABASE" = postgres ] && RESULTS="$BENCH_DIR/results/memory-postgres.txt" ;;
 esac
+case " $* " in *" --no-main "*" --callers "*|*" --callers "*" --no-main "*)
+    RESULTS="$BENCH_DIR/results/callers.txt"
+    [ "$DATABASE" = postgres ] && RESULTS="$BENCH_DIR/results/callers-postgres.txt" ;;
+esac
+case " $* " in *" --no-main "*" --deploy "*|*" --deploy "*" --no-main "*)
+    RESULTS="$BENCH_DIR/results/deploy-postgres.txt" ;;
+esac
 mkdir -p "$BENCH_DIR/results"
 python3 "$BENCH_DIR/bench.py" "$@" | tee "$RESULTS.tmp"
 mv "$RESULTS.tmp" "$RESULTS"
