@@ -23,6 +23,7 @@ _LUA_TEMPLATE = r"""
 wrk.method = [==[%(method)s]==]
 wrk.body = %(body)s
 %(headers)s
+%(rotation)s
 
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
@@ -52,6 +53,8 @@ class Workload:
     body: str = ""
     headers: dict = dataclasses.field(default_factory=dict)
     check_gql: bool = False  # count bodies with a GraphQL `errors` member as errors
+    # A file of bearer tokens, one per line: each request carries the next one.
+    tokens_file: str | None = None
 
 
 @dataclasses.dataclass
@@ -80,6 +83,19 @@ def _lua_string(s: str) -> str:
     return f"[{eq}[{s}]{eq}]"
 
 
+# Each request with the next token of the file, round robin.
+_LUA_ROTATION = r"""
+local tokens = {}
+for line in io.lines(%(path)s) do tokens[#tokens + 1] = line end
+local next_token = 0
+function request()
+  next_token = next_token %% #tokens + 1
+  wrk.headers["Authorization"] = "Bearer " .. tokens[next_token]
+  return wrk.format()
+end
+"""
+
+
 def write_script(w: Workload, directory: str) -> str:
     headers = "\n".join(
         f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in w.headers.items()
@@ -89,6 +105,7 @@ def write_script(w: Workload, directory: str) -> str:
         "body": _lua_string(w.body) if w.body else "nil",
         "headers": headers,
         "check_gql": "true" if w.check_gql else "false",
+        "rotation": _LUA_ROTATION % {"path": _lua_string(w.tokens_file)} if w.tokens_file else "",
     }
     fd, path = tempfile.mkstemp(suffix=".lua", dir=directory)
     with os.fdopen(fd, "w") as f:
