@@ -42,7 +42,12 @@ pub struct App {
 /// Connects to the database, applies migrations, creates the first admin if the
 /// database has no user, and builds the routes.
 pub async fn build(config: &Config) -> anyhow::Result<App> {
-    let keys = TokenKeys::new(config.jwt_secret.as_ref(), config.token_ttl_secs, config.session_max_secs)?;
+    let keys = TokenKeys::new(
+        config.jwt_secret.as_ref(),
+        config.token_ttl_secs,
+        config.session_max_secs,
+        config.token_cache_entries,
+    )?;
     if config.jwt_secret.is_none() {
         tracing::warn!("MLTE_JWT_SECRET is not set: using a random key; tokens die with this process");
     }
@@ -54,8 +59,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let passwords = PasswordChecks::new(db.clone(), hasher, LoginLimits::from_config(config));
     let audit_retention_days = config.audit_retention_days;
     tokio::spawn(delete_old_audit_events(db.clone(), audit_retention_days));
-    let state =
-        Arc::new(AppState { db, keys, passwords, metrics, groups_cache: GroupsCache::default(), audit_retention_days });
+    let groups_cache = GroupsCache::new(config.groups_cache_entries);
+    let state = Arc::new(AppState { db, keys, passwords, metrics, groups_cache, audit_retention_days });
     let api = Arc::new(Api::new(state.clone(), &QueryLimits::from_config(config)));
     let draining = Arc::new(AtomicBool::new(false));
     let http =

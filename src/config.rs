@@ -184,6 +184,24 @@ pub struct Config {
     #[arg(long, env = "MLTE_HEAVY_MEMORY_BYTES", default_value_t = 192 * 1024 * 1024, global = true)]
     pub heavy_memory_bytes: usize,
 
+    /// Verified tokens this process remembers (a request with one skips checking its
+    /// signature again); past it the least used are forgotten.
+    #[arg(long, env = "MLTE_TOKEN_CACHE_ENTRIES", default_value_t = 50_000,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000_000), global = true)]
+    pub token_cache_entries: usize,
+
+    /// Users whose groups this process remembers while no group, permission or
+    /// membership changes; past it the least used are forgotten.
+    #[arg(long, env = "MLTE_GROUPS_CACHE_ENTRIES", default_value_t = 50_000,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000_000), global = true)]
+    pub groups_cache_entries: usize,
+
+    /// Parsed documents (query texts up to 8 KiB) this process remembers; past it the
+    /// least used are forgotten.
+    #[arg(long, env = "MLTE_DOCUMENT_CACHE_ENTRIES", default_value_t = 1024,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000), global = true)]
+    pub document_cache_entries: usize,
+
     /// Most aliased fields in one document.
     #[arg(long, env = "MLTE_MAX_ALIASES", default_value_t = 30, global = true)]
     pub max_aliases: usize,

@@ -1,7 +1,5 @@
 //! Bearer tokens: HS256 JWTs carrying identity only (RULES §6).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -52,12 +50,11 @@ pub struct TokenKeys {
     session_max_secs: u64,
     /// Tokens already verified, with their claims: a client sends the same token with
     /// every request, and decoding and checking it is a good part of a small request.
-    /// Only tokens that verified are kept; expiry is checked on every use.
-    verified: Mutex<HashMap<String, Claims>>,
+    /// Only tokens that verified are kept; expiry is checked on every use. Bounded,
+    /// evicting the least used (S3-FIFO): past its size a rotation of callers loses
+    /// some entries, never all of them at once.
+    verified: quick_cache::sync::Cache<String, Claims>,
 }
-
-/// Most verified tokens kept; past it the memory starts again.
-const MAX_VERIFIED: usize = 10_000;
 
 /// Why a key was refused.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +63,13 @@ pub struct SecretTooShort;
 
 impl TokenKeys {
     /// Keys from the configured secret; `None` means a random key for this process.
-    pub fn new(secret: Option<&Secret>, ttl_secs: u32, session_max_secs: u32) -> Result<Self, SecretTooShort> {
+    /// `verified_capacity` bounds the tokens remembered as verified.
+    pub fn new(
+        secret: Option<&Secret>,
+        ttl_secs: u32,
+        session_max_secs: u32,
+        verified_capacity: usize,
+    ) -> Result<Self, SecretTooShort> {
         let bytes = match secret {
             Some(secret) if secret.expose().len() < MIN_SECRET_BYTES => return Err(SecretTooShort),
             Some(secret) => secret.expose().as_bytes().to_vec(),
@@ -86,7 +89,7 @@ impl TokenKeys {
             validation,
             ttl_secs: u64::from(ttl_secs),
             session_max_secs: u64::from(session_max_secs),
-            verified: Mutex::default(),
+            verified: quick_cache::sync::Cache::new(verified_capacity.max(1)),
         })
     }
 
@@ -123,16 +126,11 @@ impl TokenKeys {
 
     /// The claims of a well-formed, correctly signed, unexpired token; `None` otherwise.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        let remembered = self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned();
-        if let Some(claims) = remembered {
+        if let Some(claims) = self.verified.get(token) {
             return (claims.exp > now_secs()).then_some(claims);
         }
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
-        let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
-        if verified.len() >= MAX_VERIFIED {
-            verified.clear();
-        }
-        verified.insert(token.to_owned(), claims.clone());
+        self.verified.insert(token.to_owned(), claims.clone());
         Some(claims)
     }
 }
@@ -153,7 +151,7 @@ mod tests {
     use super::*;
 
     fn keys(secret: &str) -> TokenKeys {
-        TokenKeys::new(Some(&Secret::new(secret)), 60, 3600).unwrap()
+        TokenKeys::new(Some(&Secret::new(secret)), 60, 3600, 100).unwrap()
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -169,9 +167,9 @@ mod tests {
 
     #[test]
     fn short_secrets_are_refused() {
-        assert!(TokenKeys::new(Some(&Secret::new("x".repeat(31))), 60, 3600).is_err());
-        assert!(TokenKeys::new(Some(&Secret::new("x".repeat(32))), 60, 3600).is_ok());
-        assert!(TokenKeys::new(None, 60, 3600).is_ok());
+        assert!(TokenKeys::new(Some(&Secret::new("x".repeat(31))), 60, 3600, 100).is_err());
+        assert!(TokenKeys::new(Some(&Secret::new("x".repeat(32))), 60, 3600, 100).is_ok());
+        assert!(TokenKeys::new(None, 60, 3600, 100).is_ok());
     }
 
     #[test]
@@ -204,20 +202,36 @@ mod tests {
 
     #[test]
     fn a_remembered_token_still_expires() {
-        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 60, 3600).unwrap();
+        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 60, 3600, 100).unwrap();
         let claims = serde_json::json!({"sub": "ann", "iat": now_secs(), "exp": now_secs() + 60, "ver": "v"});
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET.as_bytes()))
                 .unwrap();
         assert!(keys.verify(&token).is_some());
         // As if the clock had moved past exp: the remembered claims are refused too.
-        keys.verified.lock().unwrap().get_mut(&token).unwrap().exp = now_secs() - 1;
+        let mut remembered = keys.verified.get(token.as_str()).unwrap();
+        remembered.exp = now_secs() - 1;
+        keys.verified.insert(token.clone(), remembered);
         assert!(keys.verify(&token).is_none());
     }
 
     #[test]
+    fn past_its_capacity_the_verified_cache_still_verifies_every_token() {
+        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 60, 3600, 10).unwrap();
+        let tokens: Vec<String> = (0..50).map(|i| keys.issue(&format!("user{i}"), "v").unwrap().access_token).collect();
+        for _ in 0..3 {
+            for (i, token) in tokens.iter().enumerate() {
+                assert_eq!(keys.verify(token).map(|claims| claims.sub), Some(format!("user{i}")));
+            }
+        }
+        assert!(keys.verified.len() <= 12, "bounded: {} remembered", keys.verified.len());
+        let forged = format!("{}x", tokens[0]);
+        assert!(keys.verify(&forged).is_none(), "a bad signature is never taken from the cache");
+    }
+
+    #[test]
     fn a_session_ends_its_tokens_whatever_their_lifetime() {
-        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 60, 100).unwrap();
+        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 60, 100, 100).unwrap();
         let now = now_secs();
         let claims =
             |sst: Option<u64>, iat: u64| Claims { sub: "ann".into(), iat, exp: iat + 60, ver: "v".into(), sst };
@@ -237,7 +251,7 @@ mod tests {
 
     #[test]
     fn a_session_shorter_than_the_lifetime_shortens_the_first_token() {
-        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 7200, 30).unwrap();
+        let keys = TokenKeys::new(Some(&Secret::new(SECRET)), 7200, 30, 100).unwrap();
         let issued = keys.issue("ann", "v").unwrap();
         assert_eq!(issued.expires_in, 30);
         let claims = keys.verify(&issued.access_token).unwrap();

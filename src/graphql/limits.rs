@@ -5,14 +5,15 @@
 //! executes nothing. (A check before execution rather than a schema extension: an
 //! extension would put every field of every response through its hooks.)
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationType, Selection, SelectionSet};
 use async_graphql::{Name, Request, ServerError, ServerResult, Value};
 
 use super::allowed_only::AllowedOnly;
 use super::operation;
+use super::users_listing::UsersListing;
 use crate::error::AppError;
 
 /// The caps; each has a flag.
@@ -29,14 +30,14 @@ impl DocumentLimits {
     /// before (then remembers it). A document that does not parse passes here: the
     /// execution reports it. Says whether the document also passed GraphQL's
     /// validation before ([`ParsedDocuments::mark_validated`]), or, with `plans`, gives
-    /// the plan of a validated document that asks only `allowed` (then the request
-    /// holds no parsed document).
+    /// the plan of a validated document that has one (then the request holds no
+    /// parsed document).
     pub fn check(&self, request: &mut Request, parsed: &ParsedDocuments, plans: bool) -> ServerResult<Checked> {
         if request.variables.iter().any(|(_, value)| has_control_char(value)) {
             return Err(refuse("variables must not contain control characters"));
         }
         let validated = match parsed.prepare(request, plans) {
-            Some(Prepared::AllowedOnly(plan)) => return Ok(Checked::AllowedOnly(plan)),
+            Some(Prepared::Plan(plan)) => return Ok(Checked::Plan(plan)),
             Some(Prepared::Document { validated }) => validated,
             None => {
                 match request.parsed_query() {
@@ -103,53 +104,66 @@ impl DocumentLimits {
 
 /// Documents already parsed and checked, by their text: clients send the same few
 /// queries over and over, and parsing is a good part of what a small query costs.
-/// Bounded in entries and in the size of the texts kept.
-#[derive(Default)]
-pub struct ParsedDocuments(Mutex<HashMap<String, ParsedDocument>>);
+/// Bounded in entries (evicting the least used, S3-FIFO, which a stream of one-off
+/// documents does not flush) and in the size of the texts kept.
+pub struct ParsedDocuments(quick_cache::sync::Cache<String, Arc<ParsedDocument>>);
 
 /// A document that passed the checks, and whether it also passed GraphQL's validation.
 struct ParsedDocument {
     document: ExecutableDocument,
     validated: bool,
-    /// Once validated, if it asks only `allowed`.
-    allowed_only: Option<Arc<AllowedOnly>>,
+    /// Once validated, if it has the shape of one.
+    plan: Option<Plan>,
+}
+
+/// How a validated document of a known shape is answered without the executor.
+#[derive(Clone)]
+pub enum Plan {
+    /// It asks only `allowed`.
+    AllowedOnly(Arc<AllowedOnly>),
+    /// It lists every user with plain fields.
+    UsersListing(Arc<UsersListing>),
+}
+
+impl Plan {
+    fn of(document: &ExecutableDocument) -> Option<Plan> {
+        if let Some(plan) = AllowedOnly::of(document) {
+            return Some(Plan::AllowedOnly(Arc::new(plan)));
+        }
+        UsersListing::of(document).map(|plan| Plan::UsersListing(Arc::new(plan)))
+    }
 }
 
 /// What the checks found a request to be.
 pub enum Checked {
     /// For the executor; its document passed GraphQL's validation before, or not.
     Run { validated: bool },
-    /// A validated document asking only `allowed`.
-    AllowedOnly(Arc<AllowedOnly>),
+    /// A validated document with a plan.
+    Plan(Plan),
 }
 
 enum Prepared {
     Document { validated: bool },
-    AllowedOnly(Arc<AllowedOnly>),
+    Plan(Plan),
 }
 
 impl ParsedDocuments {
-    const MAX_ENTRIES: usize = 512;
     const MAX_TEXT_BYTES: usize = 8 * 1024;
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, ParsedDocument>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn new(capacity: usize) -> Self {
+        ParsedDocuments(quick_cache::sync::Cache::new(capacity.max(1)))
     }
 
     /// Gives the request its parsed document if its text was seen and passed the
     /// checks before; then says whether it passed GraphQL's validation too. With
     /// `plans`, a document's plan instead, if it has one.
     fn prepare(&self, request: &mut Request, plans: bool) -> Option<Prepared> {
-        let document = {
-            let entries = self.entries();
-            let entry = entries.get(&request.query)?;
-            if plans && let Some(plan) = &entry.allowed_only {
-                return Some(Prepared::AllowedOnly(plan.clone()));
-            }
-            (entry.document.clone(), entry.validated)
-        };
-        request.set_parsed_query(document.0);
-        Some(Prepared::Document { validated: document.1 })
+        let entry = self.0.get(request.query.as_str())?;
+        if plans && let Some(plan) = &entry.plan {
+            return Some(Prepared::Plan(plan.clone()));
+        }
+        request.set_parsed_query(entry.document.clone());
+        Some(Prepared::Document { validated: entry.validated })
     }
 
     /// Keeps the request's parsed document, which passed the checks.
@@ -158,12 +172,8 @@ impl ParsedDocuments {
             return;
         }
         if let Ok(document) = request.parsed_query() {
-            let document = document.clone();
-            let mut documents = self.entries();
-            if documents.len() >= Self::MAX_ENTRIES {
-                documents.clear();
-            }
-            documents.insert(request.query.clone(), ParsedDocument { document, validated: false, allowed_only: None });
+            let entry = ParsedDocument { document: document.clone(), validated: false, plan: None };
+            self.0.insert(request.query.clone(), Arc::new(entry));
         }
     }
 
@@ -171,9 +181,10 @@ impl ParsedDocuments {
     /// the document alone (variables are coerced when it runs), so it need not pass
     /// them again. Its plan is made then.
     pub fn mark_validated(&self, text: &str) {
-        if let Some(entry) = self.entries().get_mut(text) {
-            entry.validated = true;
-            entry.allowed_only = AllowedOnly::of(&entry.document).map(Arc::new);
+        if let Some(entry) = self.0.get(text).filter(|entry| !entry.validated) {
+            let validated =
+                ParsedDocument { document: entry.document.clone(), validated: true, plan: Plan::of(&entry.document) };
+            self.0.insert(text.to_owned(), Arc::new(validated));
         }
     }
 }

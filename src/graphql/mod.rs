@@ -17,6 +17,7 @@ pub mod pages;
 pub mod persisted;
 pub mod types;
 pub mod users;
+mod users_listing;
 
 use std::sync::Arc;
 
@@ -25,11 +26,13 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuil
 use crate::accounts::Actor;
 use crate::auth::Caller;
 use crate::config::Config;
+use crate::domain::{Method, Permission, ResourceType};
 use crate::error::{AppError, AppResult, assign_codes};
 use crate::state::AppState;
 use crate::store::Db;
 use allowed_only::AllowedOnly;
-use limits::{Checked, DocumentLimits, ParsedDocuments};
+use limits::{Checked, DocumentLimits, ParsedDocuments, Plan};
+use users_listing::UsersListing;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
@@ -69,6 +72,8 @@ pub struct QueryLimits {
     pub max_response_bytes: usize,
     /// The memory budget of requests listing every user (RULES §11).
     pub heavy_memory_bytes: usize,
+    /// Parsed documents kept across requests.
+    pub document_cache_entries: usize,
 }
 
 impl QueryLimits {
@@ -84,6 +89,7 @@ impl QueryLimits {
             apq_max_bytes: config.apq_max_bytes,
             max_response_bytes: config.max_response_bytes,
             heavy_memory_bytes: config.heavy_memory_bytes,
+            document_cache_entries: config.document_cache_entries,
         }
     }
 }
@@ -127,7 +133,7 @@ impl Api {
             validated_schema: schema(state.clone(), limits, async_graphql::ValidationMode::Fast),
             state,
             document_limits: limits.document,
-            parsed_documents: ParsedDocuments::default(),
+            parsed_documents: ParsedDocuments::new(limits.document_cache_entries),
             heavy_requests: budget::MemoryBudget::new(limits.heavy_memory_bytes),
             persisted_queries: persisted::PersistedQueries::new(limits.apq_max_bytes),
             max_response_bytes: limits.max_response_bytes,
@@ -145,11 +151,24 @@ impl Api {
     ) -> R {
         let request_id = context.request_id().to_owned();
         let mut checked = self.document_limits.check(&mut request, &self.parsed_documents, true);
-        if let Ok(Checked::AllowedOnly(plan)) = &checked {
-            if let Some(answer) = self.answer_allowed_only(plan, &request, &context).await {
-                let operation = request.operation_name.as_deref().or(plan.operation());
-                self.state.metrics.graphql_request(operation, &answer.outcome);
-                return render(answer);
+        if let Ok(Checked::Plan(plan)) = &checked {
+            match plan {
+                Plan::AllowedOnly(plan) => {
+                    if let Some(answer) = self.answer_allowed_only(plan, &request, &context).await {
+                        let operation = request.operation_name.as_deref().or(plan.operation());
+                        self.state.metrics.graphql_request(operation, &answer.outcome);
+                        return render(answer);
+                    }
+                }
+                Plan::UsersListing(plan) => {
+                    if let Some((answer, reservation)) = self.answer_users_listing(plan, &request, &context).await {
+                        let operation = request.operation_name.as_deref().or(plan.operation());
+                        self.state.metrics.graphql_request(operation, &answer.outcome);
+                        let rendered = render(answer);
+                        drop(reservation);
+                        return rendered;
+                    }
+                }
             }
             // Its error comes from the executor.
             checked = self.document_limits.check(&mut request, &self.parsed_documents, false);
@@ -165,7 +184,7 @@ impl Api {
         let operation_name = request.operation_name.clone();
         let parts = Arc::new(answer::AnswerParts::new(self.max_response_bytes));
         let mut response = match checked {
-            Ok(Checked::AllowedOnly(_)) => unreachable!("checked again without plans"),
+            Ok(Checked::Plan(_)) => unreachable!("checked again without plans"),
             Ok(Checked::Run { validated }) => {
                 if lists_every_user(&mut request) {
                     let key = budget::document_key(&request.query, operation_name.as_deref(), &request.variables);
@@ -212,6 +231,36 @@ impl Api {
         let rendered = render(answer);
         drop(reservation);
         rendered
+    }
+
+    /// The answer of a document listing every user with plain fields, from its plan,
+    /// with its part of the heavy requests' budget (held until the answer is sent).
+    /// None when the executor must answer.
+    async fn answer_users_listing(
+        &self,
+        plan: &UsersListing,
+        request: &async_graphql::Request,
+        context: &guards::RequestContext,
+    ) -> Option<(Answer, budget::Reservation<'_>)> {
+        if !plan.answers(request.operation_name.as_deref()) {
+            return None;
+        }
+        // The `users` field's guard.
+        let caller = context.caller(&self.state).await.as_ref().ok()?;
+        if !caller.may(&Permission::new(ResourceType::User, None, Method::Get)) {
+            return None;
+        }
+        let key = budget::document_key(&request.query, request.operation_name.as_deref(), &request.variables);
+        let reservation = self.heavy_requests.reserve(key).await;
+        let json = match plan.answer(&self.state.db, self.max_response_bytes).await {
+            Ok(json) => json?,
+            Err(error) => {
+                tracing::warn!(request_id = context.request_id(), %error, "the listing's plan failed; the executor answers");
+                return None;
+            }
+        };
+        reservation.learn(json.len());
+        Some((Answer { json, request_error: false, outcome: "ok".to_owned() }, reservation))
     }
 
     /// The answer of a document asking only `allowed`, from its plan: the caller's

@@ -230,26 +230,24 @@ fn bind_usernames_twice<'q>(
 
 /// Users' groups kept across requests while the database's access version holds
 /// (see the `access_version` migration): a request then reads one row, its user's,
-/// instead of all its groups' permissions.
-#[derive(Default)]
-pub struct GroupsCache(std::sync::Mutex<HashMap<String, VersionedGroups>>);
+/// instead of all its groups' permissions. Bounded in users, evicting the least used
+/// (S3-FIFO), so that more active users than it holds cost some misses, not all.
+pub struct GroupsCache(quick_cache::sync::Cache<String, VersionedGroups>);
 
 /// A user's groups as read at an access version.
 type VersionedGroups = (i64, Arc<Vec<GroupRow>>);
 
 impl GroupsCache {
-    const MAX_USERS: usize = 10_000;
+    pub fn new(capacity: usize) -> Self {
+        GroupsCache(quick_cache::sync::Cache::new(capacity.max(1)))
+    }
 
     fn get(&self, username: &str) -> Option<VersionedGroups> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(username).cloned()
+        self.0.get(username)
     }
 
     fn put(&self, username: &str, version: i64, groups: Arc<Vec<GroupRow>>) {
-        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= Self::MAX_USERS {
-            cache.clear();
-        }
-        cache.insert(username.to_owned(), (version, groups));
+        self.0.insert(username.to_owned(), (version, groups));
     }
 }
 
@@ -481,4 +479,41 @@ pub async fn search(
     let rows = query.bind(limit).fetch_all(conn).await?;
     let (rows, total) = super::page_rows(&rows, "username", with_total)?;
     Ok((rows.into_iter().map(UserRow::from_row).collect::<Result<_, _>>()?, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(name: &str) -> Arc<Vec<GroupRow>> {
+        Arc::new(vec![GroupRow { name: format!("read-user-{name}"), permissions: Vec::new() }])
+    }
+
+    #[test]
+    fn the_groups_cache_keeps_a_rotation_that_fits_and_part_of_one_that_does_not() {
+        let cache = GroupsCache::new(1000);
+        let names: Vec<String> = (0..800).map(|i| format!("user{i}")).collect();
+        for _ in 0..3 {
+            for name in &names {
+                if cache.get(name).is_none() {
+                    cache.put(name, 7, groups(name));
+                }
+            }
+        }
+        let kept = names.iter().filter(|name| cache.get(name).is_some_and(|(version, _)| version == 7)).count();
+        assert_eq!(kept, 800, "a rotation within the capacity stays whole");
+        assert_eq!(cache.get("user5").unwrap().1[0].name, "read-user-user5", "each user keeps its own groups");
+
+        // 3,000 more users: it forgets some, never all at once (a clear-all map would
+        // hold only those since its last clearing).
+        for i in 0..3000 {
+            let name = format!("other{i}");
+            cache.put(&name, 7, groups(&name));
+        }
+        let recent = (2500..3000).filter(|i| cache.get(format!("other{i}").as_str()).is_some()).count();
+        let total = names.iter().filter(|name| cache.get(name).is_some()).count()
+            + (0..3000).filter(|i| cache.get(format!("other{i}").as_str()).is_some()).count();
+        assert!(recent > 0, "the most recent entries are kept");
+        assert!(total <= 1100, "the capacity bounds it: {total} entries");
+    }
 }

@@ -6,6 +6,7 @@ mod access_version;
 mod allowed;
 mod answer_size;
 mod audit;
+mod caches;
 mod configuration;
 mod cors;
 mod deployment;

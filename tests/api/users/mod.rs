@@ -12,6 +12,7 @@ mod default_groups;
 mod edit_semantics;
 mod failed_mutations;
 mod last_admin;
+mod listing_plan;
 mod orderings;
 mod own_password;
 mod privileges;

@@ -1,0 +1,88 @@
+//! Listings of every user with plain fields are answered from a plan, without the
+//! executor (issue 17, `graphql::users_listing`): each answer must be the
+//! executor's, byte for byte, for every caller, and follow the data as it changes.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, code};
+
+#[tokio::test]
+async fn a_planned_listing_answers_what_the_executor_answers() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let ann = app.regular_user("ann").await;
+    let bob = app.regular_user("bob").await;
+    app.create_user(
+        &admin,
+        json!({ "username": "zoe", "password": "password-zoe", "email": "zoe@example.org",
+                "fullName": "Zoë \"Z\" \\ 😀 </script>", "role": "ADMIN" }),
+    )
+    .await;
+    for model in ["m1", "m2", "m3"] {
+        let body =
+            app.gql(Some(&ann), &format!("mutation {{ createModel(id: \"{model}\") {{ id }} }}"), json!({})).await;
+        assert_eq!(code(&body), None, "{body}");
+    }
+    let body = app
+        .gql(
+            Some(&admin),
+            "mutation { createGroup(input: {name: \"readers\", permissions: [{resourceType: MODEL, method: GET}, \
+             {resourceType: USER, resourceId: \"ann\", method: ANY}]}) { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), None, "{body}");
+    app.add_groups("bob", &["readers"]).await;
+    let body = app
+        .gql(Some(&admin), "mutation { editUser(input: {username: \"bob\", disabled: true}) { username } }", json!({}))
+        .await;
+    assert_eq!(code(&body), None, "{body}");
+
+    // A user who reads no model.
+    app.create_user(&admin, json!({ "username": "dan", "password": "password-dan" })).await;
+
+    let full = "{ users { username email fullName role disabled groups { name permissions { resourceType resourceId method } } models { id } } }";
+    let aliased = "query L { all: users { __typename u: username r: role g: groups { __typename n: name \
+                   p: permissions { __typename m: method t: resourceType i: resourceId } } m: models { __typename i: id } } }";
+    let requests = [
+        json!({ "query": "{ users { username models { id } } }" }),
+        json!({ "query": full }),
+        json!({ "query": aliased }),
+        json!({ "query": aliased, "operationName": "L" }),
+        json!({ "query": aliased, "operationName": "Other" }),
+        json!({ "query": "{ users { groups { name } } }" }),
+        json!({ "query": "{ users { email fullName disabled } }", "variables": { "unused": 1 } }),
+    ];
+    let mut answered = Vec::new();
+    for request in &requests {
+        for caller in [Some(admin.as_str()), Some(ann.as_str()), Some(bob.as_str()), Some("not-a-token"), None] {
+            let first = app.post_for_bytes(caller, request).await;
+            for _ in 0..2 {
+                assert_eq!(app.post_for_bytes(caller, request).await, first, "{request} as {caller:?}");
+            }
+            answered.push(first.1);
+        }
+    }
+    // The comparison compared something: the admin's full listing has every user with
+    // their groups and models, and the others are refused.
+    let admin_full: Value = serde_json::from_str(&answered[5]).expect("JSON");
+    let users = admin_full["data"]["users"].as_array().expect("a list");
+    assert_eq!(
+        users.iter().map(|u| u["username"].clone()).collect::<Vec<_>>(),
+        json!(["admin", "ann", "bob", "dan", "zoe"]).as_array().unwrap().clone()
+    );
+    assert_eq!(users[2]["models"], json!([{ "id": "m1" }, { "id": "m2" }, { "id": "m3" }]), "{admin_full}");
+    assert_eq!(users[3]["models"], json!([]), "{admin_full}");
+    assert_eq!(users[4]["fullName"], json!("Zoë \"Z\" \\ 😀 </script>"));
+    let ann_full: Value = serde_json::from_str(&answered[6]).expect("JSON");
+    assert_eq!(code(&ann_full), Some("FORBIDDEN"), "{ann_full}");
+
+    // The plan reads the data of each request: a new user shows in the next answer.
+    app.create_user(&admin, json!({ "username": "carl", "password": "password-carl" })).await;
+    let (status, body) = app.post_for_bytes(Some(&admin), &requests[0]).await;
+    assert_eq!(status, 200);
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    let names: Vec<&str> =
+        body["data"]["users"].as_array().unwrap().iter().filter_map(|u| u["username"].as_str()).collect();
+    assert_eq!(names, ["admin", "ann", "bob", "carl", "dan", "zoe"], "{body}");
+}
