@@ -25,6 +25,7 @@ import datetime
 import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -169,9 +170,31 @@ def section_main(args, workdir: str, cleanup: list) -> dict:
         f"query: {ms(me_med)} ms => Argon2 hash ~{ms(login_med - me_med)} ms per login")
     out(f"login throughput is Argon2-bound by design (one hash per core): "
         f"c=32 reaches {results[('login', 32)].rps:.0f} logins/s on {os.cpu_count()} cores")
+    floor_row(args, db, results)
     out()
     server.stop()
     return {"dataset": ds, "db": db, "server": server, "results": results}
+
+
+def floor_row(args, db, results: dict) -> None:
+    """The listing against its floor: the same answer from the store's reads and
+    serde_json of plain structs, without GraphQL (examples/listing_floor.rs), on the
+    same database, one at a time."""
+    floor_bin = os.path.join(os.path.dirname(args.binary), "examples", "listing_floor")
+    if not os.access(floor_bin, os.X_OK):
+        out(f"floor: no {floor_bin} (bench/run.sh builds it)")
+        return
+    proc = subprocess.run([floor_bin, db.url, "51"], capture_output=True, text=True)
+    m = re.search(r"median_ms=([0-9.]+) min_ms=([0-9.]+) bytes=(\d+) users=(\d+)", proc.stdout)
+    if proc.returncode != 0 or not m:
+        out(f"floor: failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
+        return
+    floor_ms, floor_min, size, users = float(m[1]), float(m[2]), int(m[3]), int(m[4])
+    c1, c32 = results[("users_models", 1)], results[("users_models", 32)]
+    out(f"floor of `users {{ username models {{ id }} }}` ({users} users, {size / 1024:.0f} KiB): the store's "
+        f"reads + serde_json, no GraphQL, one at a time: median {floor_ms:.2f} ms (min {floor_min:.2f})")
+    out(f"listing / floor: p50 at c=1 {c1.p50_ms:.2f} ms = {c1.p50_ms / floor_ms:.2f}x the floor; "
+        f"c=32 {c32.rps:.1f} req/s = {c32.rps * floor_ms / 1000:.2f}x one core's floor rate")
 
 
 def section_scaling(args, workdir: str, cleanup: list, main: dict | None) -> None:

@@ -44,6 +44,10 @@ if [ "$AUDIT" = 1 ]; then
 fi
 say "cargo build --release"
 cargo build --release >&2
+# The listing's floor (examples/listing_floor.rs), built on its own: an example builds
+# with the dev-dependencies' features, which the server's binary must not get.
+say "cargo build --release --example listing_floor"
+cargo build --release --example listing_floor >&2
 
 # 2. The load tool. wrk rather than hey: a C event loop, so it takes less of the two
 #    cores from the server, and its Lua hooks let us check every GraphQL body for errors.

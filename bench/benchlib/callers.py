@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import os
 import time
 
@@ -61,11 +62,14 @@ def run(args, workdir: str, log, out, table, ratio, cleanup: list, query: str = 
             f.write("\n".join(tokens[:n]) + "\n")
         w = Workload(f"me, {n} callers", "POST", "/graphql", body, {"Content-Type": "application/json"},
                      check_gql=True, tokens_file=path)
+        # Warm-up: at least two whole rotations (at c=32, a few thousand requests a
+        # second), so that the runs measure the rotation in its steady state, not
+        # callers seen for the first time.
+        warm = max(2, math.ceil(2 * n / 2500))
+        log(f"  wrk {w.name} warm-up c=32 {warm}s")
+        run_wrk(w, server.port, 32, warm, server.pid, workdir)
+        wait_idle(server.pid)
         for c in CONCURRENCIES:
-            # A first pass fills the caches as far as they go; the run then measures
-            # the rotation in its steady state.
-            run_wrk(w, server.port, c, 2, server.pid, workdir)
-            wait_idle(server.pid)
             log(f"  wrk {w.name} c={c} {args.duration}s")
             results[(n, c)] = run_wrk(w, server.port, c, args.duration, server.pid, workdir)
             wait_idle(server.pid)
@@ -73,7 +77,7 @@ def run(args, workdir: str, log, out, table, ratio, cleanup: list, query: str = 
     db.drop()
 
     out(f"== `me` with distinct callers in rotation, {args.database}: {users} users seeded in SQL; "
-        f"{args.duration} s per run after a 2 s warm-up ==")
+        f"{args.duration} s per run, after two rotations at c=32 ==")
     rows = []
     for n in ROTATIONS:
         for c in CONCURRENCIES:

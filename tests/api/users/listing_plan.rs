@@ -86,3 +86,68 @@ async fn a_planned_listing_answers_what_the_executor_answers() {
         body["data"]["users"].as_array().unwrap().iter().filter_map(|u| u["username"].as_str()).collect();
     assert_eq!(names, ["admin", "ann", "bob", "carl", "dan", "zoe"], "{body}");
 }
+
+/// Past 1,000 users the listing reads every user's model grants at once (one row per
+/// model-reading permission with its group's members): each user's models must be
+/// those its groups and role give, through the executor and through the plan alike.
+#[tokio::test]
+async fn a_listing_of_more_than_a_thousand_users_gives_each_its_own_models() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for m in 0..10 {
+        let body =
+            app.gql(Some(&admin), &format!("mutation {{ createModel(id: \"m{m}\") {{ id }} }}"), json!({})).await;
+        assert_eq!(code(&body), None, "{body}");
+    }
+    for k in 0..5 {
+        let query = format!(
+            "mutation {{ createGroup(input: {{name: \"g{k}\", permissions: [{{resourceType: MODEL, resourceId: \"m{k}\", method: GET}}, \
+             {{resourceType: MODEL, resourceId: \"m{}\", method: ANY}}, {{resourceType: MODEL, resourceId: \"m{}\", method: PUT}}]}}) {{ name }} }}",
+            k + 5,
+            (k + 1) % 5
+        );
+        let body = app.gql(Some(&admin), &query, json!({})).await;
+        assert_eq!(code(&body), None, "{body}");
+    }
+    let body = app
+        .gql(Some(&admin), "mutation { createGroup(input: {name: \"all-readers\", permissions: [{resourceType: MODEL, method: GET}]}) { name } }", json!({}))
+        .await;
+    assert_eq!(code(&body), None, "{body}");
+    let users = 1200;
+    let series = format!("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {})", users - 1);
+    app.execute_sql(&format!(
+        "{series} INSERT INTO users (username, password_hash, email, full_name, disabled, role, token_version) \
+         SELECT 'u' || (10000 + i), 'x', NULL, NULL, 0, CASE WHEN i = 3 THEN 'ADMIN' ELSE 'REGULAR' END, 'v' FROM n"
+    ))
+    .await;
+    app.execute_sql(&format!(
+        "{series} INSERT INTO user_groups (username, group_name) SELECT 'u' || (10000 + i), 'g' || (i % 5) FROM n WHERE i % 11 <> 0"
+    ))
+    .await;
+    app.execute_sql(&format!(
+        "{series} INSERT INTO user_groups (username, group_name) SELECT 'u' || (10000 + i), 'all-readers' FROM n WHERE i % 7 = 0"
+    ))
+    .await;
+
+    let all: Vec<Value> = (0..10).map(|m| json!({ "id": format!("m{m}") })).collect();
+    let mut expected = vec![json!({ "username": "admin", "models": all })];
+    for i in 0..users {
+        let models = if i == 3 || i % 7 == 0 {
+            json!(all)
+        } else if i % 11 == 0 {
+            json!([])
+        } else {
+            json!([{ "id": format!("m{}", i % 5) }, { "id": format!("m{}", i % 5 + 5) }])
+        };
+        expected.push(json!({ "username": format!("u{}", 10000 + i), "models": models }));
+    }
+    for _ in 0..3 {
+        let body = app.gql(Some(&admin), "{ users { username models { id } } }", json!({})).await;
+        assert_eq!(code(&body), None, "{body}");
+        let listed = body["data"]["users"].as_array().expect("a list");
+        assert_eq!(listed.len(), expected.len());
+        for (got, want) in listed.iter().zip(&expected) {
+            assert_eq!(got, want);
+        }
+    }
+}
