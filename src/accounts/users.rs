@@ -280,7 +280,10 @@ pub async fn delete(tx: &mut WriteTx, actor: Actor<'_>, username: &str) -> AppRe
             admins.require_another_than(username, "deleted")?;
         }
     }
-    let groups = user_rows::find_with_groups(tx, username).await?.map(|a| a.groups.to_vec()).unwrap_or_default();
+    let groups = user_rows::find_with_groups(tx, username)
+        .await?
+        .map(|a| a.groups.iter().map(|group| GroupRow::clone(group)).collect())
+        .unwrap_or_default();
     group_rows::delete_owned(tx, ResourceType::User, username).await?;
     user_rows::delete(tx, username).await?;
     acting.record(tx, ResourceType::User, username, Vec::new());

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::pages::PageInfo;
 use crate::store::groups::GroupRow;
-use crate::store::users::{UserRow, UserSearch, UserWithGroups};
+use crate::store::users::{UserGroups, UserRow, UserSearch, UserWithGroups};
 
 /// A user as clients see it: never its hash or token version.
 pub struct User {
@@ -21,12 +21,12 @@ pub struct User {
     disabled: bool,
     role: Role,
     /// Set when the groups were read with the user (or before it was deleted).
-    groups: Option<Arc<Vec<GroupRow>>>,
+    groups: Option<UserGroups>,
 }
 
 impl User {
     pub fn with_groups(row: UserRow, groups: Vec<GroupRow>) -> Self {
-        User { groups: Some(Arc::new(groups)), ..User::from(row) }
+        User { groups: Some(Arc::new(groups.into_iter().map(Arc::new).collect())), ..User::from(row) }
     }
 }
 
@@ -87,7 +87,7 @@ impl User {
             Some(groups) => groups.clone(),
             None => loaders(ctx)?.user(&self.username).await?.map(|a| a.groups.clone()).unwrap_or_default(),
         };
-        Ok(Listing(groups.iter().map(Group::from).collect()))
+        Ok(Listing(groups.iter().map(|group| Group::from(group.as_ref())).collect()))
     }
 
     /// The models this user may read (GET on MODEL), sorted by id.

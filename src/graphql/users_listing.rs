@@ -13,6 +13,8 @@
 //! `--max-response-bytes`, a failing read) goes to the executor, which answers it
 //! with its error.
 
+use std::sync::Arc;
+
 use async_graphql::Name;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Field, OperationType, Selection};
 use serde::Serialize;
@@ -155,7 +157,7 @@ impl UsersListing {
                 out.push(b',');
             }
             let user = with_groups.remove(&row.username);
-            let groups: &[GroupRow] = user.as_ref().map_or(&[], |user| user.groups.as_slice());
+            let groups: &[Arc<GroupRow>] = user.as_ref().map_or(&[], |user| user.groups.as_slice());
             let readable = || match (&user, grants.remove(&row.username)) {
                 (Some(user), _) => {
                     let permissions = user.groups.iter().flat_map(|group| &group.permissions);
@@ -179,7 +181,7 @@ impl UsersListing {
         &self,
         out: &mut Vec<u8>,
         row: &UserRow,
-        groups: &[GroupRow],
+        groups: &[Arc<GroupRow>],
         readable: impl FnOnce() -> Vec<String>,
     ) {
         let mut readable = Some(readable);

@@ -138,7 +138,7 @@ pub struct UserWithGroups {
     pub disabled: bool,
     pub token_version: String,
     /// Sorted by name, each group's permissions sorted; shared, as it is read often.
-    pub groups: Arc<Vec<GroupRow>>,
+    pub groups: UserGroups,
 }
 
 impl UserWithGroups {
@@ -285,22 +285,46 @@ fn bind_usernames_twice<'q>(
 /// (see the `access_version` migration): a request then reads one row, its user's,
 /// instead of all its groups' permissions. Bounded in users, evicting the least used
 /// (S3-FIFO), so that more active users than it holds cost some misses, not all.
-pub struct GroupsCache(quick_cache::sync::Cache<String, VersionedGroups>);
+/// Groups are kept once, shared by their members: 20,000 users in 16 groups each
+/// would otherwise hold 320,000 copies of a few thousand groups.
+pub struct GroupsCache {
+    users: quick_cache::sync::Cache<String, VersionedGroups>,
+    groups: quick_cache::sync::Cache<String, (i64, Arc<GroupRow>)>,
+}
 
 /// A user's groups as read at an access version.
-type VersionedGroups = (i64, Arc<Vec<GroupRow>>);
+type VersionedGroups = (i64, UserGroups);
+
+/// A user's groups, sorted by name. Each group is shared: the groups cache gives users
+/// of one group the same row (most users share most of their groups).
+pub type UserGroups = Arc<Vec<Arc<GroupRow>>>;
 
 impl GroupsCache {
     pub fn new(capacity: usize) -> Self {
-        GroupsCache(quick_cache::sync::Cache::new(capacity.max(1)))
+        let capacity = capacity.max(1);
+        GroupsCache { users: quick_cache::sync::Cache::new(capacity), groups: quick_cache::sync::Cache::new(capacity) }
     }
 
     fn get(&self, username: &str) -> Option<VersionedGroups> {
-        self.0.get(username)
+        self.users.get(username)
     }
 
-    fn put(&self, username: &str, version: i64, groups: Arc<Vec<GroupRow>>) {
-        self.0.insert(username.to_owned(), (version, groups));
+    fn put(&self, username: &str, version: i64, groups: UserGroups) {
+        self.users.insert(username.to_owned(), (version, groups));
+    }
+
+    /// The group as read at `version`: the row already kept for it at that version, if
+    /// it is the same, else this one (then kept).
+    fn shared(&self, version: i64, group: GroupRow) -> Arc<GroupRow> {
+        if let Some((kept_version, kept)) = self.groups.get(group.name.as_str())
+            && kept_version == version
+            && *kept == group
+        {
+            return kept;
+        }
+        let group = Arc::new(group);
+        self.groups.insert(group.name.clone(), (version, Arc::clone(&group)));
+        group
     }
 }
 
@@ -341,7 +365,12 @@ pub async fn find_with_groups_cached(
                     by_name.entry(group).or_default().extend(joined_permission(row)?);
                 }
             }
-            let groups = group_rows(by_name);
+            let groups: UserGroups = Arc::new(
+                by_name
+                    .into_iter()
+                    .map(|(name, permissions)| cache.shared(version, group_row(name, permissions)))
+                    .collect(),
+            );
             cache.put(username, version, Arc::clone(&groups));
             groups
         }
@@ -397,7 +426,7 @@ pub async fn with_groups(conn: &mut AnyConnection, usernames: &[String]) -> AppR
 
 /// An [`UserWithGroups`] from a user's own row (its columns as `access` and
 /// `find_with_groups_cached` select them) and its groups.
-fn user_with_groups_row(row: &AnyRow, username: String, groups: Arc<Vec<GroupRow>>) -> AppResult<UserWithGroups> {
+fn user_with_groups_row(row: &AnyRow, username: String, groups: UserGroups) -> AppResult<UserWithGroups> {
     Ok(UserWithGroups {
         username,
         email: row.try_get("email")?,
@@ -410,8 +439,8 @@ fn user_with_groups_row(row: &AnyRow, username: String, groups: Arc<Vec<GroupRow
 }
 
 /// Groups with their permissions, by name, as the sorted list an [`UserWithGroups`] holds.
-fn group_rows(by_name: BTreeMap<String, Vec<Permission>>) -> Arc<Vec<GroupRow>> {
-    Arc::new(by_name.into_iter().map(|(name, permissions)| group_row(name, permissions)).collect())
+fn group_rows(by_name: BTreeMap<String, Vec<Permission>>) -> UserGroups {
+    Arc::new(by_name.into_iter().map(|(name, permissions)| Arc::new(group_row(name, permissions))).collect())
 }
 
 /// What `searchUsers` asks for (RULES §10): every filter given must hold.
@@ -538,8 +567,24 @@ pub async fn search(
 mod tests {
     use super::*;
 
-    fn groups(name: &str) -> Arc<Vec<GroupRow>> {
-        Arc::new(vec![GroupRow { name: format!("read-user-{name}"), permissions: Vec::new() }])
+    fn groups(name: &str) -> UserGroups {
+        Arc::new(vec![Arc::new(GroupRow { name: format!("read-user-{name}"), permissions: Vec::new() })])
+    }
+
+    #[test]
+    fn members_of_a_group_share_its_row_while_the_access_version_holds() {
+        let cache = GroupsCache::new(100);
+        let row = |method| GroupRow {
+            name: "readers".to_owned(),
+            permissions: vec![Permission { resource_type: ResourceType::Model, resource_id: None, method }],
+        };
+        let first = cache.shared(1, row(Method::Get));
+        let second = cache.shared(1, row(Method::Get));
+        assert!(Arc::ptr_eq(&first, &second), "one row for both members");
+        let next_version = cache.shared(2, row(Method::Get));
+        assert!(!Arc::ptr_eq(&first, &next_version), "a new version reads its own");
+        let changed = cache.shared(2, row(Method::Any));
+        assert_eq!(changed.permissions[0].method, Method::Any, "never another group's permissions");
     }
 
     #[test]
