@@ -39,10 +39,10 @@ struct ModelId {
 /// One listing: the reads, then the JSON bytes.
 async fn listing(db: &Db) -> anyhow::Result<Vec<u8>> {
     let mut conn = db.conn().await?;
-    let rows = users::list(&mut conn).await?;
+    let rows = users::list(&mut conn, db.backend).await?;
     let usernames: Vec<String> = rows.iter().map(|row| row.username.clone()).collect();
     let mut grants = users::model_grants(&mut conn, db.backend, &usernames).await?;
-    let all_ids = models::list_ids(&mut conn).await?;
+    let all_ids = models::list_ids(&mut conn, db.backend).await?;
     drop(conn);
     let users = rows
         .into_iter()

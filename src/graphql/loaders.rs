@@ -115,7 +115,7 @@ impl Loaders {
         if let Some(ids) = cached.as_ref() {
             return Ok(ids.clone());
         }
-        let ids = Arc::new(models::list_ids(&mut *self.db.conn().await?).await?);
+        let ids = Arc::new(models::list_ids(&mut *self.db.conn().await?, self.db.backend).await?);
         *cached = Some(ids.clone());
         Ok(ids)
     }
@@ -164,7 +164,7 @@ impl Loader<String> for UserWithGroupsByName {
     type Error = AppError;
 
     async fn load(&self, usernames: &[String]) -> Result<HashMap<String, Arc<UserWithGroups>>, AppError> {
-        let found = users::with_groups(&mut *self.0.conn().await?, usernames).await?;
+        let found = users::with_groups(&mut *self.0.conn().await?, self.0.backend, usernames).await?;
         Ok(found.into_iter().map(|(username, user)| (username, Arc::new(user))).collect())
     }
 }

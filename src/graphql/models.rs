@@ -22,7 +22,8 @@ impl ModelQuery {
     #[graphql(complexity = "super::LIST_WEIGHT * child_complexity")]
     async fn models(&self, ctx: &Context<'_>) -> AppResult<Listing<Model>> {
         let caller = caller(ctx).await?;
-        let ids = model_rows::list_ids(&mut *state(ctx)?.db.conn().await?).await?;
+        let db = &state(ctx)?.db;
+        let ids = model_rows::list_ids(&mut *db.conn().await?, db.backend).await?;
         let readable = policy::readable(caller.role(), &caller.permissions, ResourceType::Model).among(&ids);
         let access_pages = super::access::access_pages_of(ctx, &readable).await?;
         if !access_pages.is_empty() {

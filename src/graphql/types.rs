@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::pages::PageInfo;
 use crate::store::groups::GroupRow;
-use crate::store::users::{UserGroups, UserRow, UserSearch, UserWithGroups};
+use crate::store::users::{ListedUser, UserGroups, UserRow, UserSearch, UserWithGroups};
 
 /// A user as clients see it: never its hash or token version.
 pub struct User {
@@ -40,6 +40,19 @@ impl From<&UserWithGroups> for User {
             disabled: user.disabled,
             role: user.role,
             groups: Some(user.groups.clone()),
+        }
+    }
+}
+
+impl From<ListedUser> for User {
+    fn from(user: ListedUser) -> Self {
+        User {
+            username: user.username,
+            email: user.email,
+            full_name: user.full_name,
+            disabled: user.disabled,
+            role: user.role,
+            groups: None,
         }
     }
 }

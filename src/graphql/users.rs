@@ -97,7 +97,8 @@ impl UserQuery {
         complexity = "super::LIST_WEIGHT * child_complexity"
     )]
     async fn users(&self, ctx: &Context<'_>) -> AppResult<Listing<User>> {
-        let rows = user_rows::list(&mut *state(ctx)?.db.conn().await?).await?;
+        let db = &state(ctx)?.db;
+        let rows = user_rows::list(&mut *db.conn().await?, db.backend).await?;
         let look_ahead = ctx.look_ahead();
         let loaders = data::<Loaders>(ctx)?;
         let usernames = || rows.iter().map(|row| row.username.clone()).collect::<Vec<_>>();

@@ -23,7 +23,7 @@ use crate::auth::policy;
 use crate::domain::{Permission, ResourceType};
 use crate::error::AppResult;
 use crate::store::groups::GroupRow;
-use crate::store::users::{self as user_rows, UserRow};
+use crate::store::users::{self as user_rows, ListedUser};
 use crate::store::{Db, models};
 
 /// A response key as written before its value: `"name":`.
@@ -136,16 +136,19 @@ impl UsersListing {
     /// `max_bytes`.
     pub async fn answer(&self, db: &Db, max_bytes: usize) -> AppResult<Option<Vec<u8>>> {
         let mut conn = db.conn().await?;
-        let rows = user_rows::list(&mut conn).await?;
+        let rows = user_rows::list(&mut conn, db.backend).await?;
         let usernames = || rows.iter().map(|row| row.username.clone()).collect::<Vec<_>>();
-        let mut with_groups =
-            if self.groups { user_rows::with_groups(&mut conn, &usernames()).await? } else { Default::default() };
+        let mut with_groups = if self.groups {
+            user_rows::with_groups(&mut conn, db.backend, &usernames()).await?
+        } else {
+            Default::default()
+        };
         let mut grants = if self.models && !self.groups {
             user_rows::model_grants(&mut conn, db.backend, &usernames()).await?
         } else {
             Default::default()
         };
-        let all_ids = if self.models { models::list_ids(&mut conn).await? } else { Vec::new() };
+        let all_ids = if self.models { models::list_ids(&mut conn, db.backend).await? } else { Vec::new() };
         drop(conn);
 
         let mut out = Vec::with_capacity(64 + rows.len() * 64);
@@ -180,7 +183,7 @@ impl UsersListing {
     fn write_user(
         &self,
         out: &mut Vec<u8>,
-        row: &UserRow,
+        row: &ListedUser,
         groups: &[Arc<GroupRow>],
         readable: impl FnOnce() -> Vec<String>,
     ) {

@@ -2,16 +2,16 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
-use super::{WriteTx, found_among, query};
+use super::{Backend, WriteTx, fetch_json, found_among, query};
 
 use crate::error::{AppError, AppResult};
 
-/// Every model id, sorted by bytes.
-pub async fn list_ids(conn: &mut AnyConnection) -> AppResult<Vec<String>> {
-    let rows = query("SELECT id FROM models").fetch_all(conn).await?;
-    let mut ids: Vec<String> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+/// Every model id, sorted by bytes; in one row (see [`Backend::json_rows`]).
+pub async fn list_ids(conn: &mut AnyConnection, backend: Backend) -> AppResult<Vec<String>> {
+    let sql = format!("SELECT {} AS ids FROM models", backend.json_values("id"));
+    let mut ids: Vec<String> = fetch_json(conn, sql, "ids").await?;
     ids.sort();
     Ok(ids)
 }

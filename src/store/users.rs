@@ -7,7 +7,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
 use super::groups::{GroupRow, group_row};
-use super::{Backend, JOINED_TEXT_SEPARATOR, WriteTx, joined_permission, placeholders, query, query_as};
+use super::{
+    Backend, JOINED_TEXT_SEPARATOR, WriteTx, fetch_json, joined_permission, parse_permission, placeholders, query,
+    query_as,
+};
 
 use crate::domain::{Method, Permission, ResourceType, Role};
 use crate::error::{AppError, AppResult};
@@ -55,12 +58,33 @@ pub async fn find(conn: &mut AnyConnection, username: &str) -> AppResult<Option<
     Ok(query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(conn).await?)
 }
 
-/// Every user, sorted by username's bytes.
-pub async fn list(conn: &mut AnyConnection) -> AppResult<Vec<UserRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM users");
-    let mut rows: Vec<UserRow> = query_as(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await?;
-    rows.sort_by(|a, b| a.username.cmp(&b.username));
-    Ok(rows)
+/// A user as a listing shows it: no hash, no token version.
+#[derive(Debug, Clone)]
+pub struct ListedUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub disabled: bool,
+    pub role: Role,
+}
+
+/// username, email, full_name, disabled, role.
+type ListedColumns = (String, Option<String>, Option<String>, i64, String);
+
+/// Every user, sorted by username's bytes; in one row (see [`Backend::json_rows`]).
+pub async fn list(conn: &mut AnyConnection, backend: Backend) -> AppResult<Vec<ListedUser>> {
+    let sql = format!("SELECT {} AS users FROM users", backend.json_rows("username, email, full_name, disabled, role"));
+    let rows: Vec<ListedColumns> = fetch_json(conn, sql, "users").await?;
+    let mut users = rows
+        .into_iter()
+        .map(|(username, email, full_name, disabled, role)| {
+            let role =
+                Role::parse(&role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role:?}")))?;
+            Ok(ListedUser { username, email, full_name, disabled: disabled != 0, role })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    users.sort_by(|a, b| a.username.cmp(&b.username));
+    Ok(users)
 }
 
 /// Inserts a user; a taken username is ALREADY_EXISTS, decided by the primary key.
@@ -206,40 +230,41 @@ pub async fn model_grants(
     Ok(found)
 }
 
-/// [`model_grants`] for a listing of every user, in one statement: each user's row,
-/// then one row per model-reading permission with its group's members joined into
-/// one text. Grouping ten grants per user instead (the statement above without a
-/// filter) has the database sort every membership: 24 ms against 5 ms on SQLite for
-/// 1,000 users in 16 groups each.
+/// [`model_grants`] for a listing of every user, in one statement of one row: every
+/// user's role, and every model-reading permission with its group's members joined
+/// into one text (see [`Backend::json_rows`]). Grouping ten grants per user instead
+/// (the statement above without a filter) has the database sort every membership:
+/// 24 ms against 5 ms on SQLite for 1,000 users in 16 groups each.
 async fn model_grants_of_everyone(
     conn: &mut AnyConnection,
     backend: Backend,
     usernames: &[String],
 ) -> AppResult<HashMap<String, ModelGrants>> {
     let members = backend.joined_text("ug.username");
+    let users = backend.json_rows("u.username, u.role");
+    let grants = backend.json_rows(&format!(
+        "p.resource_id, (SELECT {members} FROM user_groups ug WHERE ug.group_name = p.group_name)"
+    ));
     let sql = format!(
-        "SELECT u.username, u.role, NULL AS resource_id, NULL AS members FROM users u \
-         UNION ALL \
-         SELECT NULL, NULL, p.resource_id, \
-         (SELECT {members} FROM user_groups ug WHERE ug.group_name = p.group_name) \
-         FROM group_permissions p WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY')"
+        "SELECT (SELECT {users} FROM users u) AS users, \
+         (SELECT {grants} FROM group_permissions p WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY')) \
+         AS grants"
     );
+    let row = query(sqlx::AssertSqlSafe(sql)).fetch_one(conn).await?;
+    let parse = |column: &str| -> AppResult<String> { Ok(row.try_get::<String, _>(column)?) };
+    let users: Vec<(String, String)> = serde_json::from_str(&parse("users")?).map_err(AppError::internal)?;
+    let grants: Vec<(Option<String>, Option<String>)> =
+        serde_json::from_str(&parse("grants")?).map_err(AppError::internal)?;
     let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
     let mut found: HashMap<String, ModelGrants> = HashMap::with_capacity(usernames.len());
-    let mut grants: Vec<(Option<String>, String)> = Vec::new();
-    for row in query(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await? {
-        match row.try_get::<Option<String>, _>("username")? {
-            Some(username) if wanted.contains(username.as_str()) => {
-                found.insert(username, ModelGrants { role: role_column(&row)?, permissions: Vec::new() });
-            }
-            Some(_) => {}
-            None => {
-                if let Some(members) = row.try_get::<Option<String>, _>("members")? {
-                    grants.push((row.try_get("resource_id")?, members));
-                }
-            }
+    for (username, role) in users {
+        if wanted.contains(username.as_str()) {
+            let role =
+                Role::parse(&role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role:?}")))?;
+            found.insert(username, ModelGrants { role, permissions: Vec::new() });
         }
     }
+    let grants = grants.into_iter().filter_map(|(resource_id, members)| Some((resource_id, members?)));
     // GET stands for GET and ANY alike here: both grant reading.
     for (resource_id, members) in grants {
         for member in members.split(JOINED_TEXT_SEPARATOR) {
@@ -380,11 +405,100 @@ pub async fn find_with_groups_cached(
 
 /// One user's [`UserWithGroups`].
 pub async fn find_with_groups(conn: &mut AnyConnection, username: &str) -> AppResult<Option<UserWithGroups>> {
-    Ok(with_groups(conn, &[username.to_owned()]).await?.remove(username))
+    Ok(with_groups_listed(conn, &[username.to_owned()]).await?.remove(username))
 }
 
 /// The [`UserWithGroups`] of each of `usernames` that exists, in one statement.
-pub async fn with_groups(conn: &mut AnyConnection, usernames: &[String]) -> AppResult<HashMap<String, UserWithGroups>> {
+pub async fn with_groups(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    usernames: &[String],
+) -> AppResult<HashMap<String, UserWithGroups>> {
+    if usernames.len() > MAX_LISTED_USERS {
+        return with_groups_of_everyone(conn, backend, usernames).await;
+    }
+    with_groups_listed(conn, usernames).await
+}
+
+/// [`with_groups`] for a listing of every user, in one statement of one row (see
+/// [`Backend::json_rows`]): every user's columns, every user's group names joined
+/// into one text, and every group's permissions. Each group is built once and
+/// shared by its members. Read as one row per user's group permission (the statement
+/// of [`with_groups_listed`]), 100,000 users in 16 groups each are 1.6 million rows.
+async fn with_groups_of_everyone(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    usernames: &[String],
+) -> AppResult<HashMap<String, UserWithGroups>> {
+    let users = backend.json_rows("u.username, u.email, u.full_name, u.role, u.disabled, u.token_version");
+    let memberships = backend.json_rows("m.username, m.group_names");
+    let group_names = backend.joined_text("ug.group_name");
+    let permissions = backend.json_rows("g.name, p.resource_type, p.resource_id, p.method");
+    let sql = format!(
+        "SELECT (SELECT {users} FROM users u) AS users, \
+         (SELECT {memberships} FROM (SELECT ug.username AS username, {group_names} AS group_names \
+         FROM user_groups ug GROUP BY ug.username) m) AS memberships, \
+         (SELECT {permissions} FROM groups g LEFT JOIN group_permissions p ON p.group_name = g.name) AS permissions"
+    );
+    let row = query(sqlx::AssertSqlSafe(sql)).fetch_one(conn).await?;
+    let column = |name: &str| -> AppResult<String> { Ok(row.try_get::<String, _>(name)?) };
+
+    type PermissionColumns = (String, Option<String>, Option<String>, Option<String>);
+    let permissions: Vec<PermissionColumns> =
+        serde_json::from_str(&column("permissions")?).map_err(AppError::internal)?;
+    let mut by_group: HashMap<String, Vec<Permission>> = HashMap::new();
+    for (group, resource_type, resource_id, method) in permissions {
+        let permissions = by_group.entry(group).or_default();
+        if let (Some(resource_type), Some(method)) = (resource_type, method) {
+            permissions.push(parse_permission(&resource_type, resource_id, &method)?);
+        }
+    }
+    let groups: HashMap<String, Arc<GroupRow>> = by_group
+        .into_iter()
+        .map(|(name, permissions)| (name.clone(), Arc::new(group_row(name, permissions))))
+        .collect();
+
+    type UserColumns = (String, Option<String>, Option<String>, String, i64, String);
+    let users: Vec<UserColumns> = serde_json::from_str(&column("users")?).map_err(AppError::internal)?;
+    let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
+    let mut found: HashMap<String, UserWithGroups> = HashMap::with_capacity(usernames.len());
+    for (username, email, full_name, role, disabled, token_version) in users {
+        if !wanted.contains(username.as_str()) {
+            continue;
+        }
+        let role = Role::parse(&role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role:?}")))?;
+        let user = UserWithGroups {
+            username: username.clone(),
+            email,
+            full_name,
+            role,
+            disabled: disabled != 0,
+            token_version,
+            groups: Arc::default(),
+        };
+        found.insert(username, user);
+    }
+    let memberships: Vec<(String, String)> =
+        serde_json::from_str(&column("memberships")?).map_err(AppError::internal)?;
+    for (username, names) in memberships {
+        let Some(user) = found.get_mut(&username) else { continue };
+        let mut user_groups: Vec<Arc<GroupRow>> = names
+            .split(JOINED_TEXT_SEPARATOR)
+            .map(|name| {
+                groups.get(name).cloned().ok_or_else(|| AppError::internal(anyhow::anyhow!("no group {name:?}")))
+            })
+            .collect::<AppResult<_>>()?;
+        user_groups.sort_by(|a, b| a.name.cmp(&b.name));
+        user.groups = Arc::new(user_groups);
+    }
+    Ok(found)
+}
+
+/// [`with_groups`] for at most [`MAX_LISTED_USERS`] users, named in the statement.
+async fn with_groups_listed(
+    conn: &mut AnyConnection,
+    usernames: &[String],
+) -> AppResult<HashMap<String, UserWithGroups>> {
     if usernames.is_empty() {
         return Ok(HashMap::new());
     }

@@ -151,3 +151,58 @@ async fn a_listing_of_more_than_a_thousand_users_gives_each_its_own_models() {
         }
     }
 }
+
+/// Past 1,000 users a listing with groups reads every user's groups at once (each
+/// group built once, shared by its members): each user's groups and models must be
+/// what `user(username)`, which reads that user alone, answers.
+#[tokio::test]
+async fn a_listing_of_more_than_a_thousand_users_with_groups_gives_each_its_own_groups() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for k in 0..4 {
+        let query = format!(
+            "mutation {{ createGroup(input: {{name: \"g{k}\", permissions: [{{resourceType: MODEL, resourceId: \"m{k}\", method: GET}}, \
+             {{resourceType: USER, method: PUT}}]}}) {{ name }} }}"
+        );
+        let body = app.gql(Some(&admin), &query, json!({})).await;
+        assert_eq!(code(&body), None, "{body}");
+        let body =
+            app.gql(Some(&admin), &format!("mutation {{ createModel(id: \"m{k}\") {{ id }} }}"), json!({})).await;
+        assert_eq!(code(&body), None, "{body}");
+    }
+    let body = app
+        .gql(Some(&admin), "mutation { createGroup(input: {name: \"empty\", permissions: []}) { name } }", json!({}))
+        .await;
+    assert_eq!(code(&body), None, "{body}");
+    let users = 1100;
+    let series = format!("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {})", users - 1);
+    app.execute_sql(&format!(
+        "{series} INSERT INTO users (username, password_hash, email, full_name, disabled, role, token_version) \
+         SELECT 'u' || (10000 + i), 'x', 'u' || i || '@example.org', NULL, i % 2, 'REGULAR', 'v' FROM n"
+    ))
+    .await;
+    for (group, condition) in
+        [("g0", "i % 2 = 0"), ("g1", "i % 3 = 0"), ("g2", "i % 5 = 0"), ("g3", "i % 7 = 1"), ("empty", "i % 4 = 3")]
+    {
+        app.execute_sql(&format!(
+            "{series} INSERT INTO user_groups (username, group_name) SELECT 'u' || (10000 + i), '{group}' FROM n WHERE {condition}"
+        ))
+        .await;
+    }
+    let fields = "username email disabled groups { name permissions { resourceType resourceId method } } models { id }";
+    for _ in 0..2 {
+        let body = app.gql(Some(&admin), &format!("{{ users {{ {fields} }} }}"), json!({})).await;
+        assert_eq!(code(&body), None, "{body}");
+        let listed = body["data"]["users"].as_array().expect("a list");
+        assert_eq!(listed.len(), users + 1);
+        for i in (0..users).step_by(37).chain([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
+            let username = format!("u{}", 10000 + i);
+            let alone =
+                app.gql(Some(&admin), &format!("{{ user(username: \"{username}\") {{ {fields} }} }}"), json!({})).await;
+            assert_eq!(listed[i + 1], alone["data"]["user"], "{username}");
+        }
+        let with_empty = &listed[4]; // u10003: g3? no; empty (3 % 4 = 3); g1 (3 % 3 = 0)
+        assert_eq!(with_empty["groups"][0]["name"], "empty", "{with_empty}");
+        assert_eq!(with_empty["groups"][0]["permissions"], json!([]), "{with_empty}");
+    }
+}
