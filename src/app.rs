@@ -60,7 +60,15 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let audit_retention_days = config.audit_retention_days;
     tokio::spawn(delete_old_audit_events(db.clone(), audit_retention_days));
     let groups_cache = GroupsCache::new(config.groups_cache_entries);
-    let state = Arc::new(AppState { db, keys, passwords, metrics, groups_cache, audit_retention_days });
+    let state = Arc::new(AppState {
+        db,
+        keys,
+        passwords,
+        metrics,
+        groups_cache,
+        listing_grants: Default::default(),
+        audit_retention_days,
+    });
     let api = Arc::new(Api::new(state.clone(), &QueryLimits::from_config(config)));
     let draining = Arc::new(AtomicBool::new(false));
     let http =

@@ -252,7 +252,7 @@ impl Api {
         }
         let key = budget::document_key(&request.query, request.operation_name.as_deref(), &request.variables);
         let reservation = self.heavy_requests.reserve(key).await;
-        let json = match plan.answer(&self.state.db, self.max_response_bytes).await {
+        let json = match plan.answer(&self.state, self.max_response_bytes).await {
             Ok(json) => json?,
             Err(error) => {
                 tracing::warn!(request_id = context.request_id(), %error, "the listing's plan failed; the executor answers");

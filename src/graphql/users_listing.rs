@@ -22,9 +22,10 @@ use serde::Serialize;
 use crate::auth::policy;
 use crate::domain::{Permission, ResourceType};
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::store::groups::GroupRow;
+use crate::store::models;
 use crate::store::users::{self as user_rows, ListedUser};
-use crate::store::{Db, models};
 
 /// A response key as written before its value: `"name":`.
 type Key = Box<[u8]>;
@@ -134,17 +135,21 @@ impl UsersListing {
 
     /// The whole answer, read with the statements the resolvers make; `None` past
     /// `max_bytes`.
-    pub async fn answer(&self, db: &Db, max_bytes: usize) -> AppResult<Option<Vec<u8>>> {
+    pub async fn answer(&self, state: &AppState, max_bytes: usize) -> AppResult<Option<Vec<u8>>> {
+        let db = &state.db;
         let mut conn = db.conn().await?;
-        let rows = user_rows::list(&mut conn, db.backend).await?;
+        let (rows, version) = user_rows::list_at_version(&mut conn, db.backend).await?;
         let usernames = || rows.iter().map(|row| row.username.clone()).collect::<Vec<_>>();
         let mut with_groups = if self.groups {
             user_rows::with_groups(&mut conn, db.backend, &usernames()).await?
         } else {
             Default::default()
         };
-        let mut grants = if self.models && !self.groups {
-            user_rows::model_grants(&mut conn, db.backend, &usernames()).await?
+        // Only the model grants: what decides each user's models, kept across listings
+        // while the access version holds.
+        let grants = if self.models && !self.groups {
+            user_rows::model_grants_at_version(&mut conn, db.backend, &usernames(), version, &state.listing_grants)
+                .await?
         } else {
             Default::default()
         };
@@ -161,7 +166,7 @@ impl UsersListing {
             }
             let user = with_groups.remove(&row.username);
             let groups: &[Arc<GroupRow>] = user.as_ref().map_or(&[], |user| user.groups.as_slice());
-            let readable = || match (&user, grants.remove(&row.username)) {
+            let readable = || match (&user, grants.get(&row.username)) {
                 (Some(user), _) => {
                     let permissions = user.groups.iter().flat_map(|group| &group.permissions);
                     policy::readable(user.role, permissions, ResourceType::Model).among(&all_ids)

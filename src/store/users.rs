@@ -8,8 +8,7 @@ use sqlx::{AnyConnection, FromRow, Row};
 
 use super::groups::{GroupRow, group_row};
 use super::{
-    Backend, JOINED_TEXT_SEPARATOR, WriteTx, fetch_json, joined_permission, parse_permission, placeholders, query,
-    query_as,
+    Backend, JOINED_TEXT_SEPARATOR, WriteTx, joined_permission, parse_permission, placeholders, query, query_as,
 };
 
 use crate::domain::{Method, Permission, ResourceType, Role};
@@ -73,8 +72,19 @@ type ListedColumns = (String, Option<String>, Option<String>, i64, String);
 
 /// Every user, sorted by username's bytes; in one row (see [`Backend::json_rows`]).
 pub async fn list(conn: &mut AnyConnection, backend: Backend) -> AppResult<Vec<ListedUser>> {
-    let sql = format!("SELECT {} AS users FROM users", backend.json_rows("username, email, full_name, disabled, role"));
-    let rows: Vec<ListedColumns> = fetch_json(conn, sql, "users").await?;
+    Ok(list_at_version(conn, backend).await?.0)
+}
+
+/// [`list`], with the access version it was read at (in the same statement).
+pub async fn list_at_version(conn: &mut AnyConnection, backend: Backend) -> AppResult<(Vec<ListedUser>, i64)> {
+    let sql = format!(
+        "SELECT {} AS users, (SELECT version FROM access_version WHERE id = 1) AS version FROM users",
+        backend.json_rows("username, email, full_name, disabled, role")
+    );
+    let row = query(sqlx::AssertSqlSafe(sql)).fetch_one(conn).await?;
+    let version: i64 = row.try_get("version")?;
+    let rows: Vec<ListedColumns> =
+        serde_json::from_str(&row.try_get::<String, _>("users")?).map_err(AppError::internal)?;
     let mut users = rows
         .into_iter()
         .map(|(username, email, full_name, disabled, role)| {
@@ -84,7 +94,7 @@ pub async fn list(conn: &mut AnyConnection, backend: Backend) -> AppResult<Vec<L
         })
         .collect::<AppResult<Vec<_>>>()?;
     users.sort_by(|a, b| a.username.cmp(&b.username));
-    Ok(users)
+    Ok((users, version))
 }
 
 /// Inserts a user; a taken username is ALREADY_EXISTS, decided by the primary key.
@@ -196,7 +206,7 @@ pub async fn model_grants(
         return Ok(HashMap::new());
     }
     if usernames.len() > MAX_LISTED_USERS {
-        return model_grants_of_everyone(conn, backend, usernames).await;
+        return Ok(model_grants_of_everyone(conn, backend, usernames).await?.1);
     }
     let [user_filter, grant_filter] = username_filters(usernames, ["WHERE u.username", "AND ug.username"]);
     let resource_ids = backend.joined_text("p.resource_id");
@@ -239,7 +249,7 @@ async fn model_grants_of_everyone(
     conn: &mut AnyConnection,
     backend: Backend,
     usernames: &[String],
-) -> AppResult<HashMap<String, ModelGrants>> {
+) -> AppResult<(i64, HashMap<String, ModelGrants>)> {
     let members = backend.joined_text("ug.username");
     let users = backend.json_rows("u.username, u.role");
     let grants = backend.json_rows(&format!(
@@ -248,7 +258,7 @@ async fn model_grants_of_everyone(
     let sql = format!(
         "SELECT (SELECT {users} FROM users u) AS users, \
          (SELECT {grants} FROM group_permissions p WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY')) \
-         AS grants"
+         AS grants, (SELECT version FROM access_version WHERE id = 1) AS version"
     );
     let row = query(sqlx::AssertSqlSafe(sql)).fetch_one(conn).await?;
     let parse = |column: &str| -> AppResult<String> { Ok(row.try_get::<String, _>(column)?) };
@@ -278,7 +288,44 @@ async fn model_grants_of_everyone(
             }
         }
     }
-    Ok(found)
+    Ok((row.try_get("version")?, found))
+}
+
+/// Every user's [`ModelGrants`] as read at one access version, kept for the next
+/// listing of every user: while no user, group, permission or membership changes
+/// (each change bumps the version) a listing reads only its users. Kept only for
+/// up to [`MAX_CACHED_GRANT_USERS`] users, so that it stays small beside the answers.
+#[derive(Default)]
+pub struct ListingGrantsCache(std::sync::Mutex<Option<(i64, EveryonesGrants)>>);
+
+/// Every user's [`ModelGrants`], by username.
+pub type EveryonesGrants = Arc<HashMap<String, ModelGrants>>;
+
+/// Most users whose grants [`ListingGrantsCache`] keeps (~0.5 KB each).
+const MAX_CACHED_GRANT_USERS: usize = 20_000;
+
+/// The [`ModelGrants`] of every user of a listing read at access version `version`
+/// (`usernames` are all the users at that version): from `cache` when it holds them
+/// at that version, else read and, at the version they were read at, kept.
+pub async fn model_grants_at_version(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    usernames: &[String],
+    version: i64,
+    cache: &ListingGrantsCache,
+) -> AppResult<EveryonesGrants> {
+    let kept = || cache.0.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((kept_version, grants)) = kept().as_ref()
+        && *kept_version == version
+    {
+        return Ok(Arc::clone(grants));
+    }
+    let (read_version, grants) = model_grants_of_everyone(conn, backend, usernames).await?;
+    let grants = Arc::new(grants);
+    if read_version == version && usernames.len() <= MAX_CACHED_GRANT_USERS {
+        *kept() = Some((read_version, Arc::clone(&grants)));
+    }
+    Ok(grants)
 }
 
 /// `<column> IN ($…)` filters on `usernames` for the two halves of a UNION ALL,

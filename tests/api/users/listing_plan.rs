@@ -206,3 +206,43 @@ async fn a_listing_of_more_than_a_thousand_users_with_groups_gives_each_its_own_
         assert_eq!(with_empty["groups"][0]["permissions"], json!([]), "{with_empty}");
     }
 }
+
+/// A listing keeps every user's model grants while the access version holds: a
+/// change of groups through this process or another one shows in the next listing.
+#[tokio::test]
+async fn a_listing_shows_each_change_of_groups_made_through_any_process() {
+    let app = TestApp::spawn().await;
+    let other = app.another_process().await;
+    let admin = app.admin().await;
+    let ann = app.regular_user("ann").await;
+    app.regular_user("bob").await;
+    for model in ["m1", "m2"] {
+        let body =
+            app.gql(Some(&ann), &format!("mutation {{ createModel(id: \"{model}\") {{ id }} }}"), json!({})).await;
+        assert_eq!(code(&body), None, "{body}");
+    }
+    let models_of = |body: &Value, username: &str| {
+        let users = body["data"]["users"].as_array().cloned().unwrap_or_default();
+        users.iter().find(|u| u["username"] == username).map(|u| u["models"].clone()).unwrap_or(Value::Null)
+    };
+    let listing = "{ users { username models { id } } }";
+    let steps: [(&TestApp, &str, Value); 3] = [
+        (&app, "[\"read-model-m1\"]", json!([{ "id": "m1" }])),
+        (&other, "[\"read-model-m1\", \"read-model-m2\"]", json!([{ "id": "m1" }, { "id": "m2" }])),
+        (&other, "[]", json!([])),
+    ];
+    for (through, groups, expected) in steps {
+        // Twice first: the second listing is answered from the plan, with the grants kept.
+        for _ in 0..2 {
+            let body = app.gql(Some(&admin), listing, json!({})).await;
+            assert_eq!(code(&body), None, "{body}");
+        }
+        let other_admin = through.admin().await;
+        let edit = format!("mutation {{ editUser(input: {{username: \"bob\", groups: {groups}}}) {{ username }} }}");
+        let body = through.gql(Some(&other_admin), &edit, json!({})).await;
+        assert_eq!(code(&body), None, "{body}");
+        let body = app.gql(Some(&admin), listing, json!({})).await;
+        assert_eq!(models_of(&body, "bob"), expected, "after bob's groups became {groups}: {body}");
+        assert_eq!(models_of(&body, "ann"), json!([{ "id": "m1" }, { "id": "m2" }]), "{body}");
+    }
+}
