@@ -66,7 +66,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         passwords,
         metrics,
         groups_cache,
-        listing_grants: Default::default(),
+        listing_models: Default::default(),
         audit_retention_days,
     });
     let api = Arc::new(Api::new(state.clone(), &QueryLimits::from_config(config)));

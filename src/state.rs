@@ -8,7 +8,7 @@ use crate::auth::{self, IssuedToken, LoginAttempt};
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 use crate::store::Db;
-use crate::store::users::{GroupsCache, ListingGrantsCache};
+use crate::store::users::{GroupsCache, ListingModelsCache};
 
 /// What every resolver and handler shares.
 pub struct AppState {
@@ -19,8 +19,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Users' groups, kept while the database's access version holds.
     pub groups_cache: GroupsCache,
-    /// Every user's model grants for listings, kept while the access version holds.
-    pub listing_grants: ListingGrantsCache,
+    /// Which models each user may read, for listings, kept while the access version holds.
+    pub listing_models: ListingModelsCache,
     /// Days the audit log shows an event (RULES §9).
     pub audit_retention_days: u32,
 }

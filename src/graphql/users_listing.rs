@@ -13,6 +13,7 @@
 //! `--max-response-bytes`, a failing read) goes to the executor, which answers it
 //! with its error.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_graphql::Name;
@@ -139,21 +140,21 @@ impl UsersListing {
         let db = &state.db;
         let mut conn = db.conn().await?;
         let (rows, version) = user_rows::list_at_version(&mut conn, db.backend).await?;
-        let usernames = || rows.iter().map(|row| row.username.clone()).collect::<Vec<_>>();
         let mut with_groups = if self.groups {
-            user_rows::with_groups(&mut conn, db.backend, &usernames()).await?
+            let usernames: Vec<String> = rows.iter().map(|row| row.username.clone()).collect();
+            user_rows::with_groups(&mut conn, db.backend, &usernames).await?
         } else {
             Default::default()
         };
-        // Only the model grants: what decides each user's models, kept across listings
-        // while the access version holds.
-        let grants = if self.models && !self.groups {
-            user_rows::model_grants_at_version(&mut conn, db.backend, &usernames(), version, &state.listing_grants)
-                .await?
+        // Models without groups: which ones each user reads, kept across listings while
+        // the access version holds. With groups, from the groups read.
+        let listing_models = if self.models && !self.groups {
+            Some(user_rows::listing_models(&mut conn, db.backend, version, &state.listing_models).await?)
         } else {
-            Default::default()
+            None
         };
-        let all_ids = if self.models { models::list_ids(&mut conn, db.backend).await? } else { Vec::new() };
+        let all_ids =
+            if self.models && self.groups { models::list_ids(&mut conn, db.backend).await? } else { Vec::new() };
         drop(conn);
 
         let mut out = Vec::with_capacity(64 + rows.len() * 64);
@@ -166,15 +167,16 @@ impl UsersListing {
             }
             let user = with_groups.remove(&row.username);
             let groups: &[Arc<GroupRow>] = user.as_ref().map_or(&[], |user| user.groups.as_slice());
-            let readable = || match (&user, grants.get(&row.username)) {
-                (Some(user), _) => {
-                    let permissions = user.groups.iter().flat_map(|group| &group.permissions);
-                    policy::readable(user.role, permissions, ResourceType::Model).among(&all_ids)
+            let readable = || -> Vec<Cow<'_, str>> {
+                match (&user, &listing_models) {
+                    (Some(user), _) => {
+                        let permissions = user.groups.iter().flat_map(|group| &group.permissions);
+                        let ids = policy::readable(user.role, permissions, ResourceType::Model).among(&all_ids);
+                        ids.into_iter().map(Cow::Owned).collect()
+                    }
+                    (None, Some(models)) => models.of(&row.username).map(Cow::Borrowed).collect(),
+                    (None, None) => Vec::new(),
                 }
-                (None, Some(grants)) => {
-                    policy::readable(grants.role, &grants.permissions, ResourceType::Model).among(&all_ids)
-                }
-                (None, None) => Vec::new(),
             };
             self.write_user(&mut out, row, groups, readable);
             if out.len() > max_bytes {
@@ -185,12 +187,12 @@ impl UsersListing {
         Ok((out.len() <= max_bytes).then_some(out))
     }
 
-    fn write_user(
+    fn write_user<'a>(
         &self,
         out: &mut Vec<u8>,
         row: &ListedUser,
         groups: &[Arc<GroupRow>],
-        readable: impl FnOnce() -> Vec<String>,
+        readable: impl FnOnce() -> Vec<Cow<'a, str>>,
     ) {
         let mut readable = Some(readable);
         out.push(b'{');

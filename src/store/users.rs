@@ -206,7 +206,7 @@ pub async fn model_grants(
         return Ok(HashMap::new());
     }
     if usernames.len() > MAX_LISTED_USERS {
-        return Ok(model_grants_of_everyone(conn, backend, usernames).await?.1);
+        return model_grants_of_everyone(conn, backend, usernames).await;
     }
     let [user_filter, grant_filter] = username_filters(usernames, ["WHERE u.username", "AND ug.username"]);
     let resource_ids = backend.joined_text("p.resource_id");
@@ -249,7 +249,7 @@ async fn model_grants_of_everyone(
     conn: &mut AnyConnection,
     backend: Backend,
     usernames: &[String],
-) -> AppResult<(i64, HashMap<String, ModelGrants>)> {
+) -> AppResult<HashMap<String, ModelGrants>> {
     let members = backend.joined_text("ug.username");
     let users = backend.json_rows("u.username, u.role");
     let grants = backend.json_rows(&format!(
@@ -258,7 +258,7 @@ async fn model_grants_of_everyone(
     let sql = format!(
         "SELECT (SELECT {users} FROM users u) AS users, \
          (SELECT {grants} FROM group_permissions p WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY')) \
-         AS grants, (SELECT version FROM access_version WHERE id = 1) AS version"
+         AS grants"
     );
     let row = query(sqlx::AssertSqlSafe(sql)).fetch_one(conn).await?;
     let parse = |column: &str| -> AppResult<String> { Ok(row.try_get::<String, _>(column)?) };
@@ -288,44 +288,118 @@ async fn model_grants_of_everyone(
             }
         }
     }
-    Ok((row.try_get("version")?, found))
+    Ok(found)
 }
 
-/// Every user's [`ModelGrants`] as read at one access version, kept for the next
-/// listing of every user: while no user, group, permission or membership changes
-/// (each change bumps the version) a listing reads only its users. Kept only for
-/// up to [`MAX_CACHED_GRANT_USERS`] users, so that it stays small beside the answers.
+/// Which models each user may read, for a listing of every user with their models:
+/// every model id (sorted) and, per user, all of them or the indices of some. A
+/// fraction of [`ModelGrants`]' size (a few bytes per readable model instead of a
+/// permission with its own copy of the id), and kept across listings.
+#[derive(Debug)]
+pub struct ListingModels {
+    /// Every model id, sorted by bytes.
+    pub ids: Vec<String>,
+    readable: HashMap<String, ReadableIds>,
+}
+
+#[derive(Debug)]
+enum ReadableIds {
+    All,
+    /// Indices into [`ListingModels::ids`], sorted, without repeats.
+    Only(Vec<u32>),
+}
+
+impl ListingModels {
+    /// The ids of the models `username` may read, sorted; none for an unknown user.
+    pub fn of<'a>(&'a self, username: &str) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+        match self.readable.get(username) {
+            Some(ReadableIds::All) => Box::new(self.ids.iter().map(String::as_str)),
+            Some(ReadableIds::Only(indices)) => Box::new(indices.iter().map(|&i| self.ids[i as usize].as_str())),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+}
+
+/// [`ListingModels`] as read at one access version, kept for the next listing of
+/// every user: while no user, group, permission, membership or model changes (each
+/// change bumps the version) a listing reads only its users. Kept only for up to
+/// [`MAX_CACHED_LISTING_USERS`] users.
 #[derive(Default)]
-pub struct ListingGrantsCache(std::sync::Mutex<Option<(i64, EveryonesGrants)>>);
+pub struct ListingModelsCache(std::sync::Mutex<Option<(i64, Arc<ListingModels>)>>);
 
-/// Every user's [`ModelGrants`], by username.
-pub type EveryonesGrants = Arc<HashMap<String, ModelGrants>>;
+/// Most users whose readable models [`ListingModelsCache`] keeps (tens of bytes each).
+const MAX_CACHED_LISTING_USERS: usize = 100_000;
 
-/// Most users whose grants [`ListingGrantsCache`] keeps (~0.5 KB each).
-const MAX_CACHED_GRANT_USERS: usize = 20_000;
-
-/// The [`ModelGrants`] of every user of a listing read at access version `version`
-/// (`usernames` are all the users at that version): from `cache` when it holds them
-/// at that version, else read and, at the version they were read at, kept.
-pub async fn model_grants_at_version(
+/// The [`ListingModels`] of a listing whose users were read at access version
+/// `version`: from `cache` when it holds them at that version, else read in one
+/// statement (with the version it was read at, and kept when that is `version`).
+pub async fn listing_models(
     conn: &mut AnyConnection,
     backend: Backend,
-    usernames: &[String],
     version: i64,
-    cache: &ListingGrantsCache,
-) -> AppResult<EveryonesGrants> {
+    cache: &ListingModelsCache,
+) -> AppResult<Arc<ListingModels>> {
     let kept = || cache.0.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((kept_version, grants)) = kept().as_ref()
+    if let Some((kept_version, models)) = kept().as_ref()
         && *kept_version == version
     {
-        return Ok(Arc::clone(grants));
+        return Ok(Arc::clone(models));
     }
-    let (read_version, grants) = model_grants_of_everyone(conn, backend, usernames).await?;
-    let grants = Arc::new(grants);
-    if read_version == version && usernames.len() <= MAX_CACHED_GRANT_USERS {
-        *kept() = Some((read_version, Arc::clone(&grants)));
+    let members = backend.joined_text("ug.username");
+    let users = backend.json_rows("u.username, u.role");
+    let grants = backend.json_rows(&format!(
+        "p.resource_id, (SELECT {members} FROM user_groups ug WHERE ug.group_name = p.group_name)"
+    ));
+    let ids = backend.json_values("m.id");
+    // GET stands for GET and ANY alike: both grant reading.
+    let sql = format!(
+        "SELECT (SELECT {users} FROM users u) AS users, \
+         (SELECT {grants} FROM group_permissions p WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY')) \
+         AS grants, (SELECT {ids} FROM models m) AS ids, (SELECT version FROM access_version WHERE id = 1) AS version"
+    );
+    let row = query(sqlx::AssertSqlSafe(sql)).fetch_one(conn).await?;
+    let column = |name: &str| -> AppResult<String> { Ok(row.try_get::<String, _>(name)?) };
+    let mut ids: Vec<String> = serde_json::from_str(&column("ids")?).map_err(AppError::internal)?;
+    ids.sort();
+    let users: Vec<(String, String)> = serde_json::from_str(&column("users")?).map_err(AppError::internal)?;
+    let mut readable: HashMap<String, ReadableIds> = HashMap::with_capacity(users.len());
+    for (username, role) in users {
+        let role = Role::parse(&role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role:?}")))?;
+        readable.insert(username, if role == Role::Admin { ReadableIds::All } else { ReadableIds::Only(Vec::new()) });
     }
-    Ok(grants)
+    let grants: Vec<(Option<String>, Option<String>)> =
+        serde_json::from_str(&column("grants")?).map_err(AppError::internal)?;
+    for (resource_id, members) in grants {
+        let Some(members) = members else { continue };
+        // A grant on a model id that is not a model reads nothing.
+        let index = match &resource_id {
+            Some(id) => match ids.binary_search(id) {
+                Ok(index) => Some(index as u32),
+                Err(_) => continue,
+            },
+            None => None,
+        };
+        for member in members.split(JOINED_TEXT_SEPARATOR) {
+            match (readable.get_mut(member), index) {
+                (Some(user @ ReadableIds::Only(_)), None) => *user = ReadableIds::All,
+                (Some(ReadableIds::Only(indices)), Some(index)) => indices.push(index),
+                _ => {}
+            }
+        }
+    }
+    for user in readable.values_mut() {
+        if let ReadableIds::Only(indices) = user {
+            indices.sort_unstable();
+            indices.dedup();
+            indices.shrink_to_fit();
+        }
+    }
+    let models = Arc::new(ListingModels { ids, readable });
+    let read_version: i64 = row.try_get("version")?;
+    if read_version == version && models.readable.len() <= MAX_CACHED_LISTING_USERS {
+        *kept() = Some((read_version, Arc::clone(&models)));
+    }
+    Ok(models)
 }
 
 /// `<column> IN ($…)` filters on `usernames` for the two halves of a UNION ALL,

@@ -102,7 +102,8 @@ async fn a_listing_of_more_than_a_thousand_users_gives_each_its_own_models() {
     for k in 0..5 {
         let query = format!(
             "mutation {{ createGroup(input: {{name: \"g{k}\", permissions: [{{resourceType: MODEL, resourceId: \"m{k}\", method: GET}}, \
-             {{resourceType: MODEL, resourceId: \"m{}\", method: ANY}}, {{resourceType: MODEL, resourceId: \"m{}\", method: PUT}}]}}) {{ name }} }}",
+             {{resourceType: MODEL, resourceId: \"m{}\", method: ANY}}, {{resourceType: MODEL, resourceId: \"m{}\", method: PUT}}, \
+             {{resourceType: MODEL, resourceId: \"not-a-model\", method: GET}}]}}) {{ name }} }}",
             k + 5,
             (k + 1) % 5
         );
