@@ -14,9 +14,7 @@
 
 use std::borrow::Cow;
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, VariableDefinition,
-};
+use async_graphql::parser::types::{ExecutableDocument, Selection, VariableDefinition};
 use async_graphql::{InputType, Name, Value, Variables};
 use async_graphql_value::Value as Written;
 
@@ -39,19 +37,9 @@ pub const MAX_CHECKS: usize = 100;
 impl AllowedOnly {
     /// The plan of `document`, which passed GraphQL's validation, if it has the shape.
     pub fn of(document: &ExecutableDocument) -> Option<Self> {
-        if !document.fragments.is_empty() {
-            return None;
-        }
-        let (operation, definition) = match &document.operations {
-            DocumentOperations::Single(definition) => (None, &definition.node),
-            DocumentOperations::Multiple(operations) if operations.len() == 1 => {
-                let (name, definition) = operations.iter().next()?;
-                (Some(name.clone()), &definition.node)
-            }
-            DocumentOperations::Multiple(_) => return None,
-        };
+        let (operation, definition) = operation::only_query(document)?;
         let items = &definition.selection_set.node.items;
-        if definition.ty != OperationType::Query || !definition.directives.is_empty() || items.len() != 1 {
+        if items.len() != 1 {
             return None;
         }
         let Selection::Field(field) = &items[0].node else { return None };
@@ -90,12 +78,8 @@ impl AllowedOnly {
     /// The checks a request asks, if this plan answers it: its operation name is the
     /// plan's (or none), and its variable coerces.
     pub fn checks(&self, operation_name: Option<&str>, variables: &Variables) -> Option<Cow<'_, [Permission]>> {
-        let named = match (operation_name, self.operation()) {
-            (None, _) => true,
-            (Some(asked), Some(name)) => asked == name,
-            (Some(_), None) => false,
-        };
-        if !named {
+        let (AllowedOnly::Written { operation, .. } | AllowedOnly::Variable { operation, .. }) = self;
+        if !operation::names(operation_name, operation.as_ref()) {
             return None;
         }
         match self {

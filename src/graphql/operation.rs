@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use async_graphql::parser::types::{
-    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet, Type, TypeKind,
-    TypeSystemDefinition, VariableDefinition,
+    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+    Type, TypeKind, TypeSystemDefinition, VariableDefinition,
 };
 use async_graphql::{Name, Value, Variables};
 
@@ -22,6 +22,34 @@ pub fn selected<'a>(document: &'a ExecutableDocument, name: Option<&str>) -> Opt
             operations.values().next().map(|op| &op.node)
         }
         (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// A document's one query operation, with its name if it has one: what the plans
+/// (`allowed_only`, `users_listing`) answer. None for fragments, several operations,
+/// another operation type, or directives on the operation.
+pub fn only_query(document: &ExecutableDocument) -> Option<(Option<Name>, &OperationDefinition)> {
+    if !document.fragments.is_empty() {
+        return None;
+    }
+    let (name, operation) = match &document.operations {
+        DocumentOperations::Single(operation) => (None, &operation.node),
+        DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+            let (name, operation) = operations.iter().next()?;
+            (Some(name.clone()), &operation.node)
+        }
+        DocumentOperations::Multiple(_) => return None,
+    };
+    (operation.ty == OperationType::Query && operation.directives.is_empty()).then_some((name, operation))
+}
+
+/// Whether a request asking for `asked` runs the operation named `name` (a document's
+/// only one): no name asked, or the same one.
+pub fn names(asked: Option<&str>, name: Option<&Name>) -> bool {
+    match (asked, name) {
+        (None, _) => true,
+        (Some(asked), Some(name)) => asked == name.as_str(),
+        (Some(_), None) => false,
     }
 }
 

@@ -17,9 +17,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_graphql::Name;
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Field, OperationType, Selection};
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection};
 use serde::Serialize;
 
+use super::operation;
 use crate::auth::policy;
 use crate::domain::{Permission, ResourceType};
 use crate::error::AppResult;
@@ -78,32 +79,14 @@ pub struct UsersListing {
 impl UsersListing {
     /// The plan of `document`, which passed GraphQL's validation, if it has the shape.
     pub fn of(document: &ExecutableDocument) -> Option<Self> {
-        if !document.fragments.is_empty() {
-            return None;
-        }
-        let (operation, definition) = match &document.operations {
-            DocumentOperations::Single(definition) => (None, &definition.node),
-            DocumentOperations::Multiple(operations) if operations.len() == 1 => {
-                let (name, definition) = operations.iter().next()?;
-                (Some(name.clone()), &definition.node)
-            }
-            DocumentOperations::Multiple(_) => return None,
-        };
+        let (operation, definition) = operation::only_query(document)?;
         let items = &definition.selection_set.node.items;
-        let plain_operation = definition.ty == OperationType::Query
-            && definition.directives.is_empty()
-            && definition.variable_definitions.is_empty()
-            && items.len() == 1;
-        if !plain_operation {
+        if !definition.variable_definitions.is_empty() || items.len() != 1 {
             return None;
         }
         let users = plain_field(&items[0].node).filter(|field| field.name.node == "users")?;
-        let mut fields = Vec::new();
-        let mut keys = Vec::new();
-        for item in &users.selection_set.node.items {
-            let field = plain_field(&item.node)?;
-            let key = key_of(field, &mut keys)?;
-            fields.push(match field.name.node.as_str() {
+        let fields = selected_fields(users, |name, key, field| {
+            Some(match name {
                 "__typename" => UserField::Typename(key),
                 "username" => UserField::Username(key),
                 "email" => UserField::Email(key),
@@ -113,8 +96,8 @@ impl UsersListing {
                 "groups" => UserField::Groups(key, group_fields(field)?),
                 "models" => UserField::Models(key, model_fields(field)?),
                 _ => return None,
-            });
-        }
+            })
+        })?;
         let groups = fields.iter().any(|f| matches!(f, UserField::Groups(..)));
         let models = fields.iter().any(|f| matches!(f, UserField::Models(..)));
         Some(UsersListing { operation, key: key_of(users, &mut Vec::new())?, fields, groups, models })
@@ -127,11 +110,7 @@ impl UsersListing {
 
     /// Whether this plan answers a request naming `operation_name`.
     pub fn answers(&self, operation_name: Option<&str>) -> bool {
-        match (operation_name, self.operation()) {
-            (None, _) => true,
-            (Some(asked), Some(name)) => asked == name,
-            (Some(_), None) => false,
-        }
+        operation::names(operation_name, self.operation.as_ref())
     }
 
     /// The whole answer, read with the statements the resolvers make; `None` past
@@ -309,52 +288,50 @@ fn key_of(field: &Field, seen: &mut Vec<Name>) -> Option<Key> {
     Some(key.into_boxed_slice())
 }
 
-fn group_fields(field: &Field) -> Option<Vec<GroupField>> {
+/// The fields of `field`'s selection set, each given by `kind` from its name, response
+/// key and itself; None if one is not plain, repeats a response key or has no kind.
+fn selected_fields<T>(field: &Field, kind: impl Fn(&str, Key, &Field) -> Option<T>) -> Option<Vec<T>> {
     let mut keys = Vec::new();
     let mut fields = Vec::new();
     for item in &field.selection_set.node.items {
         let field = plain_field(&item.node)?;
         let key = key_of(field, &mut keys)?;
-        fields.push(match field.name.node.as_str() {
-            "__typename" => GroupField::Typename(key),
-            "name" => GroupField::Name(key),
-            "permissions" => GroupField::Permissions(key, permission_fields(field)?),
-            _ => return None,
-        });
+        fields.push(kind(field.name.node.as_str(), key, field)?);
     }
     Some(fields)
 }
 
+fn group_fields(field: &Field) -> Option<Vec<GroupField>> {
+    selected_fields(field, |name, key, field| {
+        Some(match name {
+            "__typename" => GroupField::Typename(key),
+            "name" => GroupField::Name(key),
+            "permissions" => GroupField::Permissions(key, permission_fields(field)?),
+            _ => return None,
+        })
+    })
+}
+
 fn permission_fields(field: &Field) -> Option<Vec<PermissionField>> {
-    let mut keys = Vec::new();
-    let mut fields = Vec::new();
-    for item in &field.selection_set.node.items {
-        let field = plain_field(&item.node)?;
-        let key = key_of(field, &mut keys)?;
-        fields.push(match field.name.node.as_str() {
+    selected_fields(field, |name, key, _| {
+        Some(match name {
             "__typename" => PermissionField::Typename(key),
             "resourceType" => PermissionField::ResourceType(key),
             "resourceId" => PermissionField::ResourceId(key),
             "method" => PermissionField::Method(key),
             _ => return None,
-        });
-    }
-    Some(fields)
+        })
+    })
 }
 
 fn model_fields(field: &Field) -> Option<Vec<ModelField>> {
-    let mut keys = Vec::new();
-    let mut fields = Vec::new();
-    for item in &field.selection_set.node.items {
-        let field = plain_field(&item.node)?;
-        let key = key_of(field, &mut keys)?;
-        fields.push(match field.name.node.as_str() {
+    selected_fields(field, |name, key, _| {
+        Some(match name {
             "__typename" => ModelField::Typename(key),
             "id" => ModelField::Id(key),
             _ => return None,
-        });
-    }
-    Some(fields)
+        })
+    })
 }
 
 #[cfg(test)]

@@ -45,6 +45,11 @@ fn disabled_column(row: &AnyRow) -> sqlx::Result<bool> {
     Ok(row.try_get::<i64, _>("disabled")? != 0)
 }
 
+/// A role as stored; anything else is the database's fault, hence internal.
+fn stored_role(role: &str) -> AppResult<Role> {
+    Role::parse(role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role:?}")))
+}
+
 pub(super) fn role_column(row: &AnyRow) -> sqlx::Result<Role> {
     let role: String = row.try_get("role")?;
     Role::parse(&role).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role:?}").into()))
@@ -88,8 +93,7 @@ pub async fn list_at_version(conn: &mut AnyConnection, backend: Backend) -> AppR
     let mut users = rows
         .into_iter()
         .map(|(username, email, full_name, disabled, role)| {
-            let role =
-                Role::parse(&role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role:?}")))?;
+            let role = stored_role(&role)?;
             Ok(ListedUser { username, email, full_name, disabled: disabled != 0, role })
         })
         .collect::<AppResult<Vec<_>>>()?;
@@ -269,8 +273,7 @@ async fn model_grants_of_everyone(
     let mut found: HashMap<String, ModelGrants> = HashMap::with_capacity(usernames.len());
     for (username, role) in users {
         if wanted.contains(username.as_str()) {
-            let role =
-                Role::parse(&role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role:?}")))?;
+            let role = stored_role(&role)?;
             found.insert(username, ModelGrants { role, permissions: Vec::new() });
         }
     }
@@ -364,7 +367,7 @@ pub async fn listing_models(
     let users: Vec<(String, String)> = serde_json::from_str(&column("users")?).map_err(AppError::internal)?;
     let mut readable: HashMap<String, ReadableIds> = HashMap::with_capacity(users.len());
     for (username, role) in users {
-        let role = Role::parse(&role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role:?}")))?;
+        let role = stored_role(&role)?;
         readable.insert(username, if role == Role::Admin { ReadableIds::All } else { ReadableIds::Only(Vec::new()) });
     }
     let grants: Vec<(Option<String>, Option<String>)> =
@@ -587,7 +590,7 @@ async fn with_groups_of_everyone(
         if !wanted.contains(username.as_str()) {
             continue;
         }
-        let role = Role::parse(&role).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {role:?}")))?;
+        let role = stored_role(&role)?;
         let user = UserWithGroups {
             username: username.clone(),
             email,
