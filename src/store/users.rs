@@ -244,42 +244,63 @@ pub async fn model_grants(
     Ok(found)
 }
 
-/// [`model_grants`] for a listing of every user, in one statement of one row: every
-/// user's role, and every model-reading permission with its group's members joined
-/// into one text (see [`Backend::json_rows`]). Grouping ten grants per user instead
-/// (the statement above without a filter) has the database sort every membership:
-/// 24 ms against 5 ms on SQLite for 1,000 users in 16 groups each.
-async fn model_grants_of_everyone(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    usernames: &[String],
-) -> AppResult<HashMap<String, ModelGrants>> {
+/// Who may read which models, for every user, in one statement of one row (see
+/// [`Backend::json_rows`]): every user's role, every model-reading permission (GET or
+/// ANY on MODEL) with its group's members joined into one text, every model id, and
+/// the access version it was read at. Grouping the grants per user instead has the
+/// database sort every membership: 24 ms against 5 ms on SQLite for 1,000 users in 16
+/// groups each.
+struct ModelReaders {
+    roles: Vec<(String, Role)>,
+    /// A permission's model id (None: every model) and its group's members.
+    grants: Vec<(Option<String>, String)>,
+    /// Sorted by bytes.
+    ids: Vec<String>,
+    version: i64,
+}
+
+async fn model_readers(conn: &mut AnyConnection, backend: Backend) -> AppResult<ModelReaders> {
     let members = backend.joined_text("ug.username");
     let users = backend.json_rows("u.username, u.role");
     let grants = backend.json_rows(&format!(
         "p.resource_id, (SELECT {members} FROM user_groups ug WHERE ug.group_name = p.group_name)"
     ));
+    let ids = backend.json_values("m.id");
     let sql = format!(
         "SELECT (SELECT {users} FROM users u) AS users, \
          (SELECT {grants} FROM group_permissions p WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY')) \
-         AS grants"
+         AS grants, (SELECT {ids} FROM models m) AS ids, (SELECT version FROM access_version WHERE id = 1) AS version"
     );
     let row = query(sqlx::AssertSqlSafe(sql)).fetch_one(conn).await?;
-    let parse = |column: &str| -> AppResult<String> { Ok(row.try_get::<String, _>(column)?) };
-    let users: Vec<(String, String)> = serde_json::from_str(&parse("users")?).map_err(AppError::internal)?;
+    let column = |name: &str| -> AppResult<String> { Ok(row.try_get::<String, _>(name)?) };
+    let users: Vec<(String, String)> = serde_json::from_str(&column("users")?).map_err(AppError::internal)?;
+    let roles =
+        users.into_iter().map(|(username, role)| Ok((username, stored_role(&role)?))).collect::<AppResult<_>>()?;
     let grants: Vec<(Option<String>, Option<String>)> =
-        serde_json::from_str(&parse("grants")?).map_err(AppError::internal)?;
+        serde_json::from_str(&column("grants")?).map_err(AppError::internal)?;
+    // A group without members grants no one.
+    let grants = grants.into_iter().filter_map(|(resource_id, members)| Some((resource_id, members?))).collect();
+    let mut ids: Vec<String> = serde_json::from_str(&column("ids")?).map_err(AppError::internal)?;
+    ids.sort();
+    Ok(ModelReaders { roles, grants, ids, version: row.try_get("version")? })
+}
+
+/// [`model_grants`] for a listing of every user, from [`model_readers`].
+async fn model_grants_of_everyone(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    usernames: &[String],
+) -> AppResult<HashMap<String, ModelGrants>> {
+    let readers = model_readers(conn, backend).await?;
     let wanted: HashSet<&str> = usernames.iter().map(String::as_str).collect();
-    let mut found: HashMap<String, ModelGrants> = HashMap::with_capacity(usernames.len());
-    for (username, role) in users {
-        if wanted.contains(username.as_str()) {
-            let role = stored_role(&role)?;
-            found.insert(username, ModelGrants { role, permissions: Vec::new() });
-        }
-    }
-    let grants = grants.into_iter().filter_map(|(resource_id, members)| Some((resource_id, members?)));
+    let mut found: HashMap<String, ModelGrants> = readers
+        .roles
+        .into_iter()
+        .filter(|(username, _)| wanted.contains(username.as_str()))
+        .map(|(username, role)| (username, ModelGrants { role, permissions: Vec::new() }))
+        .collect();
     // GET stands for GET and ANY alike here: both grant reading.
-    for (resource_id, members) in grants {
+    for (resource_id, members) in readers.grants {
         for member in members.split(JOINED_TEXT_SEPARATOR) {
             if let Some(user) = found.get_mut(member) {
                 let grant = Permission {
@@ -334,8 +355,8 @@ pub struct ListingModelsCache(std::sync::Mutex<Option<(i64, Arc<ListingModels>)>
 const MAX_CACHED_LISTING_USERS: usize = 100_000;
 
 /// The [`ListingModels`] of a listing whose users were read at access version
-/// `version`: from `cache` when it holds them at that version, else read in one
-/// statement (with the version it was read at, and kept when that is `version`).
+/// `version`: from `cache` when it holds them at that version, else read by
+/// [`model_readers`] (and kept when read at `version`).
 pub async fn listing_models(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -348,32 +369,14 @@ pub async fn listing_models(
     {
         return Ok(Arc::clone(models));
     }
-    let members = backend.joined_text("ug.username");
-    let users = backend.json_rows("u.username, u.role");
-    let grants = backend.json_rows(&format!(
-        "p.resource_id, (SELECT {members} FROM user_groups ug WHERE ug.group_name = p.group_name)"
-    ));
-    let ids = backend.json_values("m.id");
-    // GET stands for GET and ANY alike: both grant reading.
-    let sql = format!(
-        "SELECT (SELECT {users} FROM users u) AS users, \
-         (SELECT {grants} FROM group_permissions p WHERE p.resource_type = 'MODEL' AND p.method IN ('GET', 'ANY')) \
-         AS grants, (SELECT {ids} FROM models m) AS ids, (SELECT version FROM access_version WHERE id = 1) AS version"
-    );
-    let row = query(sqlx::AssertSqlSafe(sql)).fetch_one(conn).await?;
-    let column = |name: &str| -> AppResult<String> { Ok(row.try_get::<String, _>(name)?) };
-    let mut ids: Vec<String> = serde_json::from_str(&column("ids")?).map_err(AppError::internal)?;
-    ids.sort();
-    let users: Vec<(String, String)> = serde_json::from_str(&column("users")?).map_err(AppError::internal)?;
-    let mut readable: HashMap<String, ReadableIds> = HashMap::with_capacity(users.len());
-    for (username, role) in users {
-        let role = stored_role(&role)?;
-        readable.insert(username, if role == Role::Admin { ReadableIds::All } else { ReadableIds::Only(Vec::new()) });
-    }
-    let grants: Vec<(Option<String>, Option<String>)> =
-        serde_json::from_str(&column("grants")?).map_err(AppError::internal)?;
+    let ModelReaders { roles, grants, ids, version: read_version } = model_readers(conn, backend).await?;
+    let mut readable: HashMap<String, ReadableIds> = roles
+        .into_iter()
+        .map(|(username, role)| {
+            (username, if role == Role::Admin { ReadableIds::All } else { ReadableIds::Only(Vec::new()) })
+        })
+        .collect();
     for (resource_id, members) in grants {
-        let Some(members) = members else { continue };
         // A grant on a model id that is not a model reads nothing.
         let index = match &resource_id {
             Some(id) => match ids.binary_search(id) {
@@ -398,7 +401,6 @@ pub async fn listing_models(
         }
     }
     let models = Arc::new(ListingModels { ids, readable });
-    let read_version: i64 = row.try_get("version")?;
     if read_version == version && models.readable.len() <= MAX_CACHED_LISTING_USERS {
         *kept() = Some((read_version, Arc::clone(&models)));
     }

@@ -88,11 +88,8 @@ async fn concurrent_callers_through_tiny_caches_each_get_their_own_answer() {
             requests.push((n, round, app.spawn_gql(Some(token), &query, json!({}), 0)));
         }
     }
-    let mut answered = 0;
     for (n, round, request) in requests {
         let body = request.await.expect("the request task");
         assert_eq!(body["data"]["me"][format!("name{n}")], json!(names[n]), "round {round}: {body}");
-        answered += 1;
     }
-    assert_eq!(answered, 80);
 }

@@ -247,3 +247,35 @@ async fn a_listing_shows_each_change_of_groups_made_through_any_process() {
         assert_eq!(models_of(&body, "ann"), json!([{ "id": "m1" }, { "id": "m2" }]), "{body}");
     }
 }
+
+/// Listings sent at the same time as a change of groups: whatever each of them shows,
+/// once the change is acknowledged the next listing shows it (a listing that read
+/// before the change never leaves its models kept for after it).
+#[tokio::test]
+async fn listings_racing_a_change_of_groups_never_keep_the_state_before_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let ann = app.regular_user("ann").await;
+    app.regular_user("bob").await;
+    let body = app.gql(Some(&ann), "mutation { createModel(id: \"m1\") { id } }", json!({})).await;
+    assert_eq!(code(&body), None, "{body}");
+    let listing = "{ users { username models { id } } }";
+    let bob_models = |body: &Value| body["data"]["users"][2]["models"].clone();
+    for round in 0..6 {
+        let (groups, expected) =
+            if round % 2 == 0 { ("[\"read-model-m1\"]", json!([{ "id": "m1" }])) } else { ("[]", json!([])) };
+        let edit = format!("mutation {{ editUser(input: {{username: \"bob\", groups: {groups}}}) {{ username }} }}");
+        let mut listings: Vec<_> = (0..8).map(|i| app.spawn_gql(Some(&admin), listing, json!({}), i % 3)).collect();
+        let edited = app.spawn_gql(Some(&admin), &edit, json!({}), 1);
+        listings.extend((0..8).map(|i| app.spawn_gql(Some(&admin), listing, json!({}), 1 + i % 3)));
+        let edited = edited.await.expect("the edit");
+        assert_eq!(code(&edited), None, "{edited}");
+        for answer in listings {
+            let body = answer.await.expect("a listing");
+            assert_eq!(code(&body), None, "{body}");
+            assert_eq!(body["data"]["users"][2]["username"], "bob", "{body}");
+        }
+        let body = app.gql(Some(&admin), listing, json!({})).await;
+        assert_eq!(bob_models(&body), expected, "round {round}: after bob's groups became {groups}: {body}");
+    }
+}
